@@ -1,0 +1,44 @@
+"""The ``containerfile`` backend: lowers the plan to Containerfile text and exports a
+self-contained build directory that ``podman build DIR`` or ``docker build DIR`` builds with
+no imagec installed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from imagec.backend import Backend, BackendOptions, Build
+from imagec.containerfile import render
+from imagec.hookspecs import hookimpl
+from imagec.ir import Plan
+
+
+class ContainerfileOptions(BackendOptions):
+    comments: bool = Field(True, description="Precede each instruction with its origin.")
+    file_name: Literal["Containerfile", "Dockerfile"] = Field(
+        "Containerfile", description="Name of the build file in exports."
+    )
+
+
+class ContainerfileBackend(Backend):
+    name = "containerfile"
+    description = "Containerfile text, or a self-contained build directory (no engine needed)"
+    output = "directory"
+    Options = ContainerfileOptions
+
+    @property
+    def build_file_name(self) -> str:
+        return self.options.file_name  # type: ignore[attr-defined]
+
+    def render(self, plan: Plan) -> str:
+        return render(plan, comments=self.options.comments)  # type: ignore[attr-defined]
+
+    def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
+        build.context.export(out_dir, force=force)
+
+
+@hookimpl
+def imagec_register_backends(register) -> None:
+    register(ContainerfileBackend)

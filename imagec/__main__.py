@@ -1,0 +1,5 @@
+import sys
+
+from imagec.cli import main
+
+sys.exit(main())

@@ -1,0 +1,157 @@
+"""One function per CLI command: load, call the library, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from imagec.backend import Backend, Build, BuildRequest
+from imagec.cli import _pairs, print_json, write_output
+from imagec.errors import SpecError
+from imagec.plugins import get_plugins
+from imagec.project import Project, load_project
+
+
+def _project(args: argparse.Namespace) -> Project:
+    return load_project(
+        args.spec,
+        import_module=args.import_module,
+        stack=args.stack,
+        dockerignore=args.dockerignore,
+    )
+
+
+def _backend(args: argparse.Namespace) -> Backend:
+    if not args.backend:
+        raise SpecError("choose a backend, e.g. --backend docker or --backend podman", field="--backend")
+    cls = get_plugins().backend(args.backend)
+    return cls.from_options(_pairs(args.option, "--option"))
+
+
+def _build(project: Project, backend: Backend) -> Build:
+    from imagec.buildcontext import BuildContext
+
+    text = backend.render(project.plan)
+    context = BuildContext(project.plan, backend.build_file_name, text)
+    return Build(spec=project.spec, plan=project.plan, context=context)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    backend = _backend(args)
+    project = _project(args)
+    write_output(backend.render(project.plan), args.output)
+    return 0
+
+
+def cmd_ir(args: argparse.Namespace) -> int:
+    sys.stdout.write(_project(args).plan.to_json())
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    project = _project(args)
+    print(f"ok: {project.doc.path}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from imagec.schema import schema_text
+
+    write_output(schema_text(), args.output)
+    return 0
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    plugins = get_plugins()
+    rows = []
+    for name, (cls, owner) in plugins.backends().items():
+        info = plugins.info.get(owner)
+        health = cls.health()
+        rows.append(
+            {
+                "name": name,
+                "distribution": info.distribution if info else owner,
+                "version": info.version if info else "",
+                "output": cls.output,
+                "ok": health.ok,
+                "reason": health.reason,
+                "description": cls.description,
+                "options": cls.Options.model_json_schema().get("properties", {}),
+            }
+        )
+    failures = [{"name": f.name, "distribution": f.distribution, "error": f.error} for f in plugins.failures]
+    if args.json:
+        print_json({"backends": rows, "failures": failures})
+        return 0
+    for row in rows:
+        health = "ok" if row["ok"] else f"missing: {row['reason']}"
+        print(f"{row['name']:<14} {row['distribution']} {row['version']:<8} {health:<10} {row['description']}")
+    for failure in plugins.failures:
+        print(f"imagec: warning: {failure}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    backend = _backend(args)
+    project = _project(args)
+    backend.export(_build(project, backend), Path(args.output), force=args.force)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    from imagec.buildcontext import describe_context
+
+    target = Path(args.target)
+    return describe_context(
+        target,
+        dockerfile=args.file,
+        dockerignore=args.dockerignore,
+        list_=args.list,
+        tar=args.tar,
+        hash_=args.hash,
+        import_module=args.import_module,
+        stack=args.stack,
+    )
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from imagec.stack import init_repository
+
+    path = init_repository(Path(args.directory))
+    print(f"initialized imagec repository: {path}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    backend = _backend(args)
+    if args.url:
+        backend.url = args.url  # type: ignore[attr-defined]
+    project = _project(args)
+    request = BuildRequest(
+        tags=tuple(args.tag),
+        no_cache=args.no_cache,
+        pull=args.pull,
+        force=args.force,
+        push=args.push,
+        quiet=args.quiet,
+        platform=args.platform,
+        build_args=tuple(_pairs(args.build_arg, "--build-arg").items()),
+        labels=tuple(_pairs(args.label, "--label").items()),
+    )
+    result = backend.build(_build(project, backend), request)
+    if args.quiet:
+        print(result.image_id)
+    else:
+        state = "built" if result.built else "up to date"
+        print(f"{state}: {result.image_id} {' '.join(result.tags)}")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from imagec.provenance import inspect_image
+
+    print(json.dumps(inspect_image(args), indent=2))
+    return 0

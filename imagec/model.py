@@ -1,0 +1,237 @@
+"""The pipeline-image spec: strict pydantic models, the single source of the JSON Schema.
+
+Values here end up inside a Containerfile that runs as root, so every string that is lowered
+verbatim is constrained to a safe alphabet, and free text (environment values, labels, build
+arg defaults) is single-line and escaped by the lowering.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+)
+
+from imagec.reference import check_platform, check_reference, check_repository
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _single_line(value: str) -> str:
+    m = _CONTROL.search(value)
+    if m:
+        raise ValueError(f"control character {m.group()!r} not allowed in {value!r}")
+    return value
+
+
+def _pattern(regex: str, what: str, example: str):
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"invalid {what} {value!r} (expected e.g. {example!r})")
+        return value
+
+    return AfterValidator(check)
+
+
+REQUIREMENTS_FILE_PREFIXES = ("-r ", "--requirement ", "--requirement=")
+
+
+def requirements_file_of(value: str) -> str | None:
+    """The path of a ``-r path`` list entry (a requirements file among the list), else None."""
+    for prefix in REQUIREMENTS_FILE_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix) :].strip()
+    return None
+
+
+def _requirement(value: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    _single_line(value)
+    path = requirements_file_of(value)
+    if path is not None:
+        if not path:
+            raise ValueError(f"{value!r} names no requirements file")
+        return value
+    try:
+        Requirement(value)
+    except InvalidRequirement as exc:
+        first = str(exc).splitlines()[0]
+        raise ValueError(f"invalid requirement {value!r}: {first}") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_single_line)]
+ImageRef = Annotated[str, AfterValidator(check_reference)]
+Repository = Annotated[str, AfterValidator(check_repository)]
+Platform = Annotated[str, AfterValidator(check_platform)]
+EnvName = Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]*", "variable name", "MY_VAR")]
+LabelKey = Annotated[
+    str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._/-]*", "label key", "org.example.team")
+]
+AptPackage = Annotated[
+    str,
+    _pattern(r"[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?", "apt package", "libgomp1=12.2.0-14"),
+]
+UserName = Annotated[
+    str,
+    _pattern(
+        r"([a-z_][a-z0-9_-]{0,31}|[0-9]+)(:([a-z_][a-z0-9_-]{0,31}|[0-9]+))?", "user", "app"
+    ),
+]
+AbsPath = Annotated[str, _pattern(r"/[A-Za-z0-9._@+/-]*", "absolute path", "/app")]
+PythonVersion = Annotated[str, _pattern(r"3\.[0-9]{1,2}", "python version", "3.11")]
+RequirementStr = Annotated[str, AfterValidator(_requirement)]
+RelPath = Annotated[str, AfterValidator(_single_line), Field(min_length=1)]
+InstallerArg = Annotated[str, AfterValidator(_single_line)]
+
+
+def _by_type(value: Any) -> str:
+    return "path" if isinstance(value, str) else "list"
+
+
+# Tags of the tagged unions below; they are dropped from error locations.
+UNION_TAGS = frozenset({"path", "list", "shell", "exec"})
+
+Requirements = Annotated[
+    Annotated[list[RequirementStr], Tag("list")] | Annotated[RelPath, Tag("path")],
+    Discriminator(_by_type),
+]
+Command = Annotated[
+    Annotated[list[Text], Tag("exec")] | Annotated[Text, Tag("shell")],
+    Discriminator(lambda v: "shell" if isinstance(v, str) else "exec"),
+]
+
+
+def default_python_version() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Spec(StrictModel):
+    """A pipeline-image spec: what goes into the image and how it starts."""
+
+    model_config = ConfigDict(
+        title="imagec pipeline-image spec",
+        json_schema_extra={"$id": "https://imagec.dev/schemas/imagec.schema.json"},
+    )
+
+    base_image: ImageRef | None = Field(
+        None,
+        description="Parent image. It must have Python and pip. Default: the official Python "
+        "image for python_version, `python:X.Y-slim`.",
+    )
+    python_version: PythonVersion | None = Field(
+        None,
+        description="Python version (`3.11`) of the default base image. Default: the version "
+        "of the Python running imagec.",
+    )
+    image_name: Repository | None = Field(
+        None,
+        description="Repository of the built image, tagged `<image_name>:<content hash>`. "
+        "Default: `imagec/<name of the source root>`.",
+    )
+    requirements: Requirements = Field(
+        default_factory=list,
+        description="pip requirements: a list of requirement strings, or the path of a "
+        "requirements file (relative to the spec file). A list may also name requirements "
+        "files with `-r path` entries.",
+    )
+    required_integrations: list[Text] = Field(
+        default_factory=list,
+        description="Integrations whose pip requirements (and system packages) are installed.",
+    )
+    install_stack_requirements: bool = Field(
+        True,
+        description="Install the integrations that the active stack's components need.",
+    )
+    apt_packages: list[AptPackage] = Field(
+        default_factory=list, description="Debian packages installed with apt-get."
+    )
+    environment: dict[EnvName, Text] = Field(
+        default_factory=dict, description="Environment variables set in the image."
+    )
+    build_args: dict[EnvName, Text] = Field(
+        default_factory=dict,
+        description="Build arguments (`ARG NAME=default`), overridable at build time.",
+    )
+    labels: dict[LabelKey, Text] = Field(
+        default_factory=dict, description="Image labels, e.g. OCI annotations."
+    )
+    user: UserName | None = Field(
+        None,
+        description="User that runs the image (name or uid[:gid]); a named user is created "
+        "when missing. Default: the base image's user.",
+    )
+    workdir: AbsPath = Field("/app", description="Working directory; the source is copied here.")
+    entrypoint: Command | None = Field(
+        None,
+        description="ENTRYPOINT: a list (exec form) or a string (run by /bin/sh -c).",
+    )
+    command: Command | None = Field(
+        None,
+        description="CMD: a list (exec form) or a string (run by /bin/sh -c). Default for a "
+        "decorated pipeline: run that pipeline.",
+    )
+    platform: Platform | None = Field(
+        None, description="Target platform, `os/arch[/variant]`, e.g. `linux/amd64`."
+    )
+    source_root: RelPath | None = Field(
+        None,
+        description="Directory whose contents are copied into the image. Default: the "
+        "enclosing imagec repository (`.imagec/`), else the spec file's directory.",
+    )
+    dockerignore_file: RelPath | None = Field(
+        None,
+        description="Ignore file to apply to the source root. Default: `.dockerignore` (or "
+        "`.containerignore`) in the source root.",
+    )
+    copy_source: bool = Field(True, description="Copy the source root into the image.")
+    copy_stack: bool = Field(
+        True, description="Copy the active stack configuration into the image."
+    )
+    install_imagec: bool = Field(
+        True,
+        description="Install imagec's runtime (same version as the compiling imagec) into the "
+        "image. Turn off for base images that already have it.",
+    )
+    installer: Literal["pip", "uv"] = Field(
+        "pip", description="Tool that installs the requirements: `pip` or `uv`."
+    )
+    index_url: Text | None = Field(None, description="Package index URL (`--index-url`).")
+    extra_index_urls: list[Text] = Field(
+        default_factory=list, description="Extra package index URLs (`--extra-index-url`)."
+    )
+    find_links: list[RelPath] = Field(
+        default_factory=list,
+        description="`--find-links` locations: URLs, or local directories (relative to the "
+        "spec file) that are copied into the build context.",
+    )
+    installer_args: list[InstallerArg] = Field(
+        default_factory=list,
+        description="Extra arguments passed to every install command, e.g. `--pre`.",
+    )
+
+    @property
+    def effective_python_version(self) -> str:
+        return self.python_version or default_python_version()
+
+    @property
+    def effective_base_image(self) -> str:
+        return self.base_image or f"python:{self.effective_python_version}-slim"
+
+
+FIELD_NAMES = tuple(Spec.model_fields)

@@ -1,0 +1,199 @@
+"""Find and load plugins: built-in and third-party backends and integrations alike.
+
+Everything comes through entry points (groups ``imagec.backends`` and ``imagec.plugins``);
+the core imports no backend. ``IMAGEC_PLUGINS`` limits external plugins: ``none`` loads only
+the built-in distributions, ``a,b`` loads the built-ins plus the entry points named a and b.
+A plugin that fails to import, or implements a hook that does not exist, is reported and left
+out; the others keep working.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from imagec import hookspecs
+from imagec.errors import ImagecError, SpecError
+from imagec.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from imagec.backend import Backend
+    from imagec.integrations import Integration, IntegrationRegistry
+    from imagec.ir import Plan
+    from imagec.model import Spec
+
+ENTRY_POINT_GROUPS = ("imagec.backends", "imagec.plugins")
+BUILTIN_DISTRIBUTIONS = frozenset({"imagec", "imagec-containerfile", "imagec-docker", "imagec-podman"})
+ENV_VAR = "IMAGEC_PLUGINS"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    distribution: str
+    version: str
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    name: str
+    distribution: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.name!r} ({self.distribution}) failed to load: {self.error}"
+
+
+@dataclass
+class Plugins:
+    """The plugin manager plus what each plugin registered."""
+
+    pm: pluggy.PluginManager = field(default_factory=lambda: _new_manager())
+    info: dict[str, PluginInfo] = field(default_factory=dict)
+    failures: list[PluginFailure] = field(default_factory=list)
+    _backends: dict[str, tuple[type[Backend], str]] | None = None
+
+    def register(self, plugin: Any, info: PluginInfo) -> None:
+        """Register one plugin; a bad one becomes a failure instead of breaking the rest."""
+        if info.name in self.info:
+            other = self.info[info.name]
+            self.failures.append(
+                PluginFailure(
+                    info.name,
+                    info.distribution,
+                    f"plugin name already used by {other.distribution}",
+                )
+            )
+            return
+        self.pm.register(plugin, name=info.name)
+        unknown = [
+            name
+            for name in dir(self.pm.hook)
+            if not name.startswith("_")
+            and not getattr(self.pm.hook, name).has_spec()
+            and any(i.plugin is plugin for i in getattr(self.pm.hook, name).get_hookimpls())
+        ]
+        if unknown:
+            self.pm.unregister(plugin)
+            hooks = ", ".join(
+                f"{n}{did_you_mean(n, _hook_names())}" for n in sorted(unknown)
+            )
+            self.failures.append(
+                PluginFailure(info.name, info.distribution, f"implements unknown hook {hooks}")
+            )
+            return
+        self.info[info.name] = info
+        self._backends = None
+
+    def load_entry_points(self, selected: Iterable[EntryPoint] | None = None) -> None:
+        allowed = _allowed_external()
+        eps = selected if selected is not None else _entry_points()
+        for ep in eps:
+            dist = ep.dist.name if ep.dist is not None else "?"
+            version = ep.dist.version if ep.dist is not None else "?"
+            builtin = dist in BUILTIN_DISTRIBUTIONS
+            if not builtin and allowed is not None and ep.name not in allowed:
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken plugin must not take imagec down
+                self.failures.append(PluginFailure(ep.name, dist, _one_line(exc)))
+                continue
+            self.register(plugin, PluginInfo(ep.name, dist, version))
+
+    # -- what plugins registered ------------------------------------------------------------
+
+    def backends(self) -> dict[str, tuple[type[Backend], str]]:
+        """name -> (backend class, owning plugin name)."""
+        if self._backends is None:
+            found: dict[str, tuple[type[Backend], str]] = {}
+            for impl in self.pm.hook.imagec_register_backends.get_hookimpls():
+                owner = impl.plugin_name
+
+                def register(cls: type[Backend], owner: str = owner) -> None:
+                    if cls.name in found and found[cls.name][1] != owner:
+                        first = self.distribution_of(found[cls.name][1])
+                        second = self.distribution_of(owner)
+                        raise ImagecError(
+                            f"backend {cls.name!r} is registered by both {first} and {second}",
+                        )
+                    found[cls.name] = (cls, owner)
+
+                impl.function(register=register)
+            self._backends = dict(sorted(found.items()))
+        return self._backends
+
+    def backend(self, name: str) -> type[Backend]:
+        backends = self.backends()
+        if name not in backends:
+            known = ", ".join(backends) or "none installed"
+            failed = [f for f in self.failures if f.name == name]
+            reason = f"; {failed[0]}" if failed else ""
+            raise SpecError(
+                f"unknown backend {name!r}{did_you_mean(name, backends)} (available: {known})"
+                f"{reason}",
+                field="--backend",
+            )
+        return backends[name][0]
+
+    def distribution_of(self, plugin_name: str) -> str:
+        info = self.info.get(plugin_name)
+        return f"{info.distribution} {info.version}" if info else plugin_name
+
+    def add_integrations(self, registry: IntegrationRegistry) -> None:
+        def register(integration: Integration) -> None:
+            registry.add(integration)
+
+        self.pm.hook.imagec_register_integrations(register=register)
+
+    def transform_plan(self, plan: Plan, spec: Spec) -> Plan:
+        # Registration order, each plugin seeing the previous result (pluggy calls LIFO).
+        for impl in reversed(self.pm.hook.imagec_transform_plan.get_hookimpls()):
+            result = impl.function(plan=plan, spec=spec)
+            if result is not None:
+                plan = result
+        return plan
+
+
+def _new_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def _hook_names() -> list[str]:
+    return [n for n in dir(hookspecs) if n.startswith("imagec_")]
+
+
+def _entry_points() -> list[EntryPoint]:
+    eps: list[EntryPoint] = []
+    for group in ENTRY_POINT_GROUPS:
+        eps.extend(entry_points(group=group))
+    return sorted(eps, key=lambda ep: (ep.dist.name if ep.dist else "", ep.name))
+
+
+def _allowed_external() -> frozenset[str] | None:
+    value = os.environ.get(ENV_VAR)
+    if value is None or value.strip() in ("", "all"):
+        return None
+    if value.strip() == "none":
+        return frozenset()
+    return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+@cache
+def get_plugins() -> Plugins:
+    plugins = Plugins()
+    plugins.load_entry_points()
+    return plugins
