@@ -8,12 +8,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from imagec.runtime import pipeline  # standard library only
+
 __all__ = ["__version__", "pipeline"]
-
-
-def __getattr__(name: str):  # lazy, so `import imagec` costs nothing extra
-    if name == "pipeline":
-        from imagec.pipeline import pipeline
-
-        return pipeline
-    raise AttributeError(f"module 'imagec' has no attribute {name!r}")

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--markdown", action="store_true", help="the Markdown field reference instead")
 
     p = sub.add_parser("backends", help="list installed backends and their health")
     p.add_argument("--json", action="store_true", help="machine-readable output")

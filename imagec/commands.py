@@ -57,9 +57,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from imagec.schema import schema_text
+    from imagec.schema import markdown, schema_text
 
-    write_output(schema_text(), args.output)
+    write_output(markdown() if args.markdown else schema_text(), args.output)
     return 0
 
 

@@ -68,6 +68,7 @@ class RequirementsSource:
     key: str  # "integrations", "stack", "file", "list"
     origin: Origin
     content: str
+    constraints: str | None = None  # a `-c` file the requirements file refers to
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ class Inputs:
 
 
 def origin(doc: Document, field: str, *loc: str | int) -> Origin:
+    """Where ``field`` was written, or ``"<field> (default)"`` when the spec leaves it out."""
+    if not isinstance(doc.data, dict) or field not in doc.data:
+        return Origin(field=f"{field} (default)")
     line, _ = doc.where((field, *loc))
     return Origin(field=field, file=doc.path.name, line=line)
 
@@ -131,9 +135,13 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         add(Copy(o("find_links"), (f"{CTX_FIND_LINKS}/",), f"{IMG_FIND_LINKS}/"))
 
     for n, source in enumerate(inputs.requirements, 1):
-        name = f"{n}-{source.key}.txt"
-        files.append(ContextFile(f"{CTX_REQUIREMENTS}/{name}", source.content))
-        add(Copy(source.origin, (f"{CTX_REQUIREMENTS}/{name}",), f"{IMG_REQUIREMENTS}/"))
+        name = requirements_file_name(n, source.key)
+        copied = [f"{CTX_REQUIREMENTS}/{name}"]
+        files.append(ContextFile(copied[0], source.content))
+        if source.constraints is not None:
+            copied.append(f"{CTX_REQUIREMENTS}/{constraints_file_name(name)}")
+            files.append(ContextFile(copied[1], source.constraints))
+        add(Copy(source.origin, tuple(copied), f"{IMG_REQUIREMENTS}/"))
         add(Run(source.origin, (*install, "-r", f"{IMG_REQUIREMENTS}/{name}")))
 
     if inputs.stack_file is not None and inputs.stack_path is not None:
@@ -175,6 +183,14 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         build_args=tuple(spec.build_args.items()),
         platform=spec.platform,
     )
+
+
+def requirements_file_name(n: int, key: str) -> str:
+    return f"{n}-{key}.txt"
+
+
+def constraints_file_name(requirements_name: str) -> str:
+    return requirements_name.removesuffix(".txt") + ".constraints.txt"
 
 
 def _argv(value: str | list[str]) -> tuple[str, ...]:

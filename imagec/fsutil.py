@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from typing import BinaryIO
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from imagec.errors import SpecError
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, lambda f: f.write(text.encode()))
+
+
+def atomic_write_bytes(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Call ``write`` with a temporary file next to ``path``, then move it into place."""
     if path.is_dir():
         raise SpecError("is a directory", file=path)
     parent = path.parent if str(path.parent) else Path(".")
@@ -20,8 +26,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise SpecError("parent directory does not exist", file=path)
     fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -52,13 +58,9 @@ def staged_directory(target: Path, *, force: bool) -> Iterator[Path]:
             os.rmdir(old)
             os.replace(target, old)
             os.replace(stage, target)
-            _rmtree(old)
+            shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(stage, target)
     except BaseException:
-        _rmtree(stage)
+        shutil.rmtree(stage, ignore_errors=True)
         raise
-
-
-def _rmtree(path: Path, onerror: Callable | None = None) -> None:
-    shutil.rmtree(path, ignore_errors=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,22 +23,47 @@ from pydantic import (
 
 from imagec.reference import check_platform, check_reference, check_repository
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# Characters no value may hold: C0 and C1 controls (newline, NUL, ESC, NEL, ...), Unicode line
+# and paragraph separators (line breaks to editors and to Python's splitlines), unpaired
+# surrogates (not encodable as UTF-8), and bidirectional controls, which make the generated
+# Containerfile read differently from what it does.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+# One value must fit on one Containerfile line (BuildKit reads at most 64 KiB per line) even
+# when written as JSON with \\uXXXX escapes; real values are far shorter.
+MAX_VALUE_LENGTH = 4096
+
+
+def _show(value: str) -> str:
+    """``value`` quoted for a one-line message, cut short when long."""
+    return repr(value) if len(value) <= 80 else f"{value[:60]!r}... ({len(value)} characters)"
+
+
+def _unsafe_kind(ch: str) -> str:
+    if unicodedata.category(ch) == "Cc":
+        return "control character"
+    if unicodedata.category(ch) == "Cs":
+        return "unpaired surrogate"
+    return unicodedata.name(ch).lower()
 
 
 def _single_line(value: str) -> str:
-    m = _CONTROL.search(value)
+    m = _UNSAFE.search(value)
     if m:
-        raise ValueError(f"control character {m.group()!r} not allowed in {value!r}")
+        raise ValueError(f"{_unsafe_kind(m.group())} {m.group()!r} not allowed in {_show(value)}")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise ValueError(f"value too long: {_show(value)} (limit {MAX_VALUE_LENGTH} characters)")
     return value
 
 
 def _pattern(regex: str, what: str, example: str):
-    compiled = re.compile(regex)
+    # ASCII: `\w`, `\d` and case folding must not admit other scripts' letters and digits.
+    compiled = re.compile(regex, re.ASCII)
 
     def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise ValueError(f"invalid {what} {value!r} (expected e.g. {example!r})")
+        if len(value) > MAX_VALUE_LENGTH or not compiled.fullmatch(value):
+            raise ValueError(f"invalid {what} {_show(value)} (expected e.g. {example!r})")
         return value
 
     return AfterValidator(check)
@@ -67,33 +93,75 @@ def _requirement(value: str) -> str:
         Requirement(value)
     except InvalidRequirement as exc:
         first = str(exc).splitlines()[0]
-        raise ValueError(f"invalid requirement {value!r}: {first}") from None
+        raise ValueError(f"invalid requirement {_show(value)}: {first}") from None
+    # The requirement becomes a line of a requirements file, where pip joins a line ending in
+    # `\` with the next one and cuts a line at ` #`; PEP 508 allows both inside a URL or a
+    # marker string, so a valid requirement could still change the file around it.
+    if value.rstrip().endswith("\\"):
+        raise ValueError(f"invalid requirement {_show(value)}: ends with '\\'")
+    if re.search(r"\s#", value):
+        raise ValueError(f"invalid requirement {_show(value)}: ' #' starts a comment")
+    return value
+
+
+def _user(value: str) -> str:
+    # uid_t is 32 bits and (uid_t)-1 means "no change": larger ids fail only at build time.
+    for part in value.split(":"):
+        if part.isdigit() and int(part) > 2**32 - 2:
+            raise ValueError(f"invalid user {value!r}: id {part} is larger than 4294967294")
+    return value
+
+
+def _index_url(value: str) -> str:
+    if not re.fullmatch(r"(?:https?|file)://[^\s]+", value, re.ASCII):
+        raise ValueError(
+            f"invalid index URL {_show(value)} (expected e.g. 'https://pypi.org/simple')"
+        )
+    return value
+
+
+def _not_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty command; give a command, or leave the field out")
     return value
 
 
 Text = Annotated[str, AfterValidator(_single_line)]
-ImageRef = Annotated[str, AfterValidator(check_reference)]
-Repository = Annotated[str, AfterValidator(check_repository)]
-Platform = Annotated[str, AfterValidator(check_platform)]
+# References are single-line first, whatever the grammar check accepts.
+ImageRef = Annotated[str, AfterValidator(_single_line), AfterValidator(check_reference)]
+Repository = Annotated[str, AfterValidator(_single_line), AfterValidator(check_repository)]
+Platform = Annotated[str, AfterValidator(_single_line), AfterValidator(check_platform)]
 EnvName = Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]*", "variable name", "MY_VAR")]
-LabelKey = Annotated[
-    str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._/-]*", "label key", "org.example.team")
-]
+LabelKey = Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._/-]*", "label key", "org.example.team")]
+# Debian's grammar: name, optional `:arch`, optional `=version` (starting with a digit, after
+# an optional `epoch:`); none of it can start a shell word with `-` or hold a metacharacter.
 AptPackage = Annotated[
     str,
-    _pattern(r"[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?", "apt package", "libgomp1=12.2.0-14"),
+    _pattern(
+        r"[a-z0-9][a-z0-9+.-]+(:[a-z0-9][a-z0-9-]*)?(=[0-9][A-Za-z0-9.+~:-]*)?",
+        "apt package",
+        "libgomp1=12.2.0-14",
+    ),
 ]
 UserName = Annotated[
     str,
     _pattern(
-        r"([a-z_][a-z0-9_-]{0,31}|[0-9]+)(:([a-z_][a-z0-9_-]{0,31}|[0-9]+))?", "user", "app"
+        r"([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})(:([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}))?",
+        "user",
+        "app",
     ),
+    AfterValidator(_user),
 ]
 AbsPath = Annotated[str, _pattern(r"/[A-Za-z0-9._@+/-]*", "absolute path", "/app")]
 PythonVersion = Annotated[str, _pattern(r"3\.[0-9]{1,2}", "python version", "3.11")]
 RequirementStr = Annotated[str, AfterValidator(_requirement)]
 RelPath = Annotated[str, AfterValidator(_single_line), Field(min_length=1)]
 InstallerArg = Annotated[str, AfterValidator(_single_line)]
+IndexUrl = Annotated[str, AfterValidator(_single_line), AfterValidator(_index_url)]
+IntegrationName = Annotated[
+    str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", "integration name", "sklearn")
+]
+ShellCommand = Annotated[str, AfterValidator(_single_line), AfterValidator(_not_empty)]
 
 
 def _by_type(value: Any) -> str:
@@ -108,7 +176,7 @@ Requirements = Annotated[
     Discriminator(_by_type),
 ]
 Command = Annotated[
-    Annotated[list[Text], Tag("exec")] | Annotated[Text, Tag("shell")],
+    Annotated[list[Text], Tag("exec")] | Annotated[ShellCommand, Tag("shell")],
     Discriminator(lambda v: "shell" if isinstance(v, str) else "exec"),
 ]
 
@@ -150,7 +218,7 @@ class Spec(StrictModel):
         "requirements file (relative to the spec file). A list may also name requirements "
         "files with `-r path` entries.",
     )
-    required_integrations: list[Text] = Field(
+    required_integrations: list[IntegrationName] = Field(
         default_factory=list,
         description="Integrations whose pip requirements (and system packages) are installed.",
     )
@@ -211,8 +279,8 @@ class Spec(StrictModel):
     installer: Literal["pip", "uv"] = Field(
         "pip", description="Tool that installs the requirements: `pip` or `uv`."
     )
-    index_url: Text | None = Field(None, description="Package index URL (`--index-url`).")
-    extra_index_urls: list[Text] = Field(
+    index_url: IndexUrl | None = Field(None, description="Package index URL (`--index-url`).")
+    extra_index_urls: list[IndexUrl] = Field(
         default_factory=list, description="Extra package index URLs (`--extra-index-url`)."
     )
     find_links: list[RelPath] = Field(

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from imagec.model import Spec
 
 ENTRY_POINT_GROUPS = ("imagec.backends", "imagec.plugins")
-BUILTIN_DISTRIBUTIONS = frozenset({"imagec", "imagec-containerfile", "imagec-docker", "imagec-podman"})
+BUILTIN_DISTRIBUTIONS = frozenset(
+    {"imagec", "imagec-containerfile", "imagec-docker", "imagec-podman"}
+)
 ENV_VAR = "IMAGEC_PLUGINS"
 
 
@@ -48,6 +50,10 @@ class PluginFailure:
 
     def __str__(self) -> str:
         return f"plugin {self.name!r} ({self.distribution}) failed to load: {self.error}"
+
+
+class DuplicateBackend(ImagecError):
+    """Two distributions register a backend of the same name."""
 
 
 @dataclass
@@ -71,7 +77,17 @@ class Plugins:
                 )
             )
             return
-        self.pm.register(plugin, name=info.name)
+        try:
+            self.pm.register(plugin, name=info.name)
+        except pluggy.PluginValidationError as exc:
+            # A hookimpl taking an argument its hookspec does not have.
+            self.failures.append(
+                PluginFailure(info.name, info.distribution, _validation_reason(exc))
+            )
+            return
+        except ValueError as exc:  # the same module registered under a second entry point
+            self.failures.append(PluginFailure(info.name, info.distribution, _one_line(exc)))
+            return
         unknown = [
             name
             for name in dir(self.pm.hook)
@@ -81,11 +97,21 @@ class Plugins:
         ]
         if unknown:
             self.pm.unregister(plugin)
-            hooks = ", ".join(
-                f"{n}{did_you_mean(n, _hook_names())}" for n in sorted(unknown)
-            )
+            hooks = ", ".join(f"{n}{did_you_mean(n, _hook_names())}" for n in sorted(unknown))
             self.failures.append(
                 PluginFailure(info.name, info.distribution, f"implements unknown hook {hooks}")
+            )
+            return
+        if not self.pm.get_hookcallers(plugin):
+            # Most often a hook function without the @hookimpl marker, which pluggy ignores.
+            self.pm.unregister(plugin)
+            self.failures.append(
+                PluginFailure(
+                    info.name,
+                    info.distribution,
+                    "implements no imagec hook (is each hook decorated with "
+                    "@imagec.hookspecs.hookimpl?)",
+                )
             )
             return
         self.info[info.name] = info
@@ -93,7 +119,12 @@ class Plugins:
 
     def load_entry_points(self, selected: Iterable[EntryPoint] | None = None) -> None:
         allowed = _allowed_external()
-        eps = selected if selected is not None else _entry_points()
+        eps = list(selected if selected is not None else _entry_points())
+        if allowed:
+            for name in sorted(allowed - {ep.name for ep in eps}):
+                self.failures.append(
+                    PluginFailure(name, ENV_VAR, f"no installed plugin is called {name!r}")
+                )
         for ep in eps:
             dist = ep.dist.name if ep.dist is not None else "?"
             version = ep.dist.version if ep.dist is not None else "?"
@@ -117,17 +148,29 @@ class Plugins:
                 owner = impl.plugin_name
 
                 def register(cls: type[Backend], owner: str = owner) -> None:
+                    _check_backend(cls)
                     if cls.name in found and found[cls.name][1] != owner:
                         first = self.distribution_of(found[cls.name][1])
                         second = self.distribution_of(owner)
-                        raise ImagecError(
-                            f"backend {cls.name!r} is registered by both {first} and {second}",
+                        raise DuplicateBackend(
+                            f"backend {cls.name!r} is registered by both {first} and {second}; "
+                            "uninstall one, or leave one out with IMAGEC_PLUGINS",
                         )
                     found[cls.name] = (cls, owner)
 
-                impl.function(register=register)
+                try:
+                    _call(impl, register=register)
+                except DuplicateBackend:
+                    raise  # which of the two to use is the user's decision, not ours
+                except Exception as exc:  # one broken plugin must not hide the others' backends
+                    self._hook_failed(impl, exc)
             self._backends = dict(sorted(found.items()))
         return self._backends
+
+    def _hook_failed(self, impl: pluggy.HookImpl, exc: Exception) -> None:
+        info = self.info.get(impl.plugin_name)
+        dist = info.distribution if info else "?"
+        self.failures.append(PluginFailure(impl.plugin_name, dist, _one_line(exc)))
 
     def backend(self, name: str) -> type[Backend]:
         backends = self.backends()
@@ -153,9 +196,25 @@ class Plugins:
         self.pm.hook.imagec_register_integrations(register=register)
 
     def transform_plan(self, plan: Plan, spec: Spec) -> Plan:
-        # Registration order, each plugin seeing the previous result (pluggy calls LIFO).
-        for impl in reversed(self.pm.hook.imagec_transform_plan.get_hookimpls()):
-            result = impl.function(plan=plan, spec=spec)
+        from imagec.ir import Plan
+
+        for impl in _registration_order(self.pm.hook.imagec_transform_plan.get_hookimpls()):
+            # A plan missing a step some plugin should have added must never be built, so a
+            # failing transform stops the compile (naming the plugin) instead of being skipped.
+            where = f"plugin {impl.plugin_name!r} ({self.distribution_of(impl.plugin_name)})"
+            try:
+                result = _call(impl, plan=plan, spec=spec)
+            except ImagecError:
+                raise
+            except Exception as exc:
+                raise ImagecError(
+                    f"{where} failed in imagec_transform_plan: {_one_line(exc)}"
+                ) from exc
+            if result is not None and not isinstance(result, Plan):
+                raise ImagecError(
+                    f"{where} returned {type(result).__name__} from imagec_transform_plan, "
+                    "not a Plan or None"
+                )
             if result is not None:
                 plan = result
         return plan
@@ -165,6 +224,38 @@ def _new_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     return pm
+
+
+def _registration_order(impls: list[pluggy.HookImpl]) -> list[pluggy.HookImpl]:
+    """Registration order, honouring tryfirst/trylast.
+
+    pluggy keeps impls as [trylast..., others in registration order..., tryfirst...] and
+    calls them last to first (LIFO); a pipeline of transforms wants them first to last.
+    """
+    return sorted(impls, key=lambda i: 0 if i.tryfirst else 2 if i.trylast else 1)
+
+
+def _call(impl: pluggy.HookImpl, **kwargs: Any) -> Any:
+    """Call one hookimpl as pluggy would: with only the arguments it declares."""
+    return impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+
+
+def _check_backend(cls: object) -> None:
+    from imagec.backend import Backend
+
+    if not (isinstance(cls, type) and issubclass(cls, Backend)):
+        raise TypeError(f"registered {cls!r}, which is not a subclass of imagec.backend.Backend")
+    missing = [a for a in ("name", "description", "output") if not hasattr(cls, a)]
+    if missing:
+        raise TypeError(f"backend class {cls.__name__} does not set {', '.join(missing)}")
+
+
+def _validation_reason(exc: pluggy.PluginValidationError) -> str:
+    # pluggy says: "Plugin 'x' for hook 'h'" / "hookimpl definition: h(args)" / "Argument(s)...".
+    lines = [line.strip() for line in str(exc).strip().splitlines()]
+    if len(lines) >= 3 and lines[1].startswith("hookimpl definition: "):
+        return f"{lines[1].removeprefix('hookimpl definition: ')}: {lines[-1]}"
+    return _one_line(exc)
 
 
 def _hook_names() -> list[str]:

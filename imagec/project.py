@@ -5,24 +5,30 @@ This is the one place that knows the whole flow: document -> Spec -> Inputs -> P
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from imagec.compiler import (
-    IMG_REQUIREMENTS,
     Inputs,
     RequirementsSource,
+    constraints_file_name,
     origin,
     plan,
     require_dir,
+    requirements_file_name,
     resolve_path,
 )
-from imagec.document import Document
+from imagec.document import Document, format_loc
 from imagec.errors import SpecError
 from imagec.ir import Origin, Plan
-from imagec.model import Spec
+from imagec.model import Spec, requirements_file_of
 from imagec.validate import validate_spec
+
+if TYPE_CHECKING:
+    from imagec.integrations import IntegrationRegistry
+    from imagec.stack import Stack
 
 
 @dataclass
@@ -80,27 +86,31 @@ def load_project(
 def resolve(
     doc: Document, spec: Spec, *, stack: str | None = None, dockerignore: str | None = None
 ) -> Project:
-    from imagec.context.source_root import find_source_root
+    from imagec.context.source_root import REPO_MARKER, detect_source_root
 
-    explicit_root = require_dir(doc, spec.source_root, "source_root") if spec.source_root else None
-    root, rule = find_source_root(doc.directory, explicit_root)
+    explicit_root = (
+        require_dir(doc, spec.source_root, "source_root").absolute() if spec.source_root else None
+    )
+    start = "directory of the Python file" if doc.path.suffix == ".py" else "directory of the spec file"
+    found = detect_source_root(doc.directory, explicit=explicit_root, start_label=start)
+    root, rule = found.path, found.rule
     ignore_file = _ignore_file(doc, spec, root, dockerignore)
 
     from imagec.integrations import registry_with_plugins
 
     registry = registry_with_plugins()
-    from imagec.stack import IMAGE_CONFIG_DIR, load_stack
+    from imagec.stack import CONFIG_DIR_ENV_VAR, IMAGE_CONFIG_DIR, IMAGE_STACK_PATH, load_stack
 
-    repo_root = root if (root / ".imagec").is_dir() else None
-    active_stack = load_stack(repo_root, stack or os.environ.get("IMAGEC_STACK"))
+    repo_root = root if (root / REPO_MARKER).is_dir() else None
+    active_stack = load_stack(repo_root, stack)
     requirements, apt = _requirements(doc, spec, registry, active_stack)
 
     stack_bytes = stack_path = None
     stack_env: tuple[tuple[str, str], ...] = ()
     if spec.copy_stack and active_stack is not None:
         stack_bytes = active_stack.render_for_image()
-        stack_path = f"{IMAGE_CONFIG_DIR}/stack.yaml"
-        stack_env = (("IMAGEC_CONFIG_DIR", IMAGE_CONFIG_DIR),)
+        stack_path = IMAGE_STACK_PATH
+        stack_env = ((CONFIG_DIR_ENV_VAR, IMAGE_CONFIG_DIR),)
 
     find_links = []
     for i, value in enumerate(spec.find_links):
@@ -113,7 +123,7 @@ def resolve(
         source_root=root if spec.copy_source else None,
         ignore_file=ignore_file,
         requirements=tuple(requirements),
-        apt_packages=tuple(sorted(set(apt))),
+        apt_packages=tuple(dict.fromkeys([*spec.apt_packages, *sorted(set(apt))])),
         stack_file=stack_bytes,
         stack_path=stack_path,
         stack_env=stack_env,
@@ -136,7 +146,7 @@ def resolve(
 
 
 def _ignore_file(doc: Document, spec: Spec, root: Path, cli_value: str | None) -> Path | None:
-    from imagec.context.ignorefile import choose_ignore_file
+    from imagec.context.dockerignore import find_ignore_file
 
     if cli_value is not None:
         explicit: Path | None = Path(cli_value)
@@ -144,81 +154,76 @@ def _ignore_file(doc: Document, spec: Spec, root: Path, cli_value: str | None) -
         explicit = resolve_path(doc, spec.dockerignore_file, "dockerignore_file")
     else:
         explicit = None
-    return choose_ignore_file(root, explicit)
+    return find_ignore_file(root, explicit)
 
 
-def _requirements(doc, spec, registry, stack) -> tuple[list[RequirementsSource], list[str]]:
+def _requirements(
+    doc: Document, spec: Spec, registry: IntegrationRegistry, stack: Stack | None
+) -> tuple[list[RequirementsSource], list[str]]:
+    """One requirements source per layer, in a fixed order: integrations, stack integrations,
+    requirements files, the list. Conflicting pins across all of them are an error."""
     from imagec.requirements import (
-        check_conflicts,
-        parse_requirement,
+        merge_sources,
         read_requirements_file,
+        render_constraints_file,
         render_requirements_file,
+        requirement_line,
     )
 
-    sources: list[RequirementsSource] = []
-    parsed: list[tuple[str, list]] = []
+    groups: list[tuple[str, Origin, str, list]] = []  # (key, origin, header, lines)
     apt: list[str] = []
 
-    def integration_lines(names: list[str], field: str) -> list:
+    def integration_lines(names: list[str], field: str | None) -> list:
         lines = []
         for i, name in enumerate(names):
-            line, col = doc.where((field, i)) if field == "required_integrations" else (None, None)
-            integration = registry.get(name, file=doc.path, line=line, column=col, field=f"{field}[{i}]")
+            line, col = doc.where((field, i)) if field else (None, None)
+            where = {"file": doc.path, "line": line, "column": col} if field else {}
+            integration = registry.get(name, field=f"{field}[{i}]" if field else None, **where)
             apt.extend(integration.apt_packages)
-            for req in integration.requirements:
-                lines.append(parse_requirement(req, file=f"integration {name}"))
+            label = f"integration '{integration.name}'"
+            lines += [requirement_line(r, source=label) for r in integration.requirements]
         return lines
 
     names = list(dict.fromkeys(spec.required_integrations))
     if names:
         lines = integration_lines(names, "required_integrations")
-        parsed.append(("required_integrations", lines))
-        sources.append(
-            RequirementsSource(
-                "integrations",
-                origin(doc, "required_integrations"),
-                render_requirements_file(lines, header=f"integrations: {', '.join(names)}"),
-            )
-        )
+        header = f"integrations: {', '.join(names)}"
+        groups.append(("integrations", origin(doc, "required_integrations"), header, lines))
     if stack is not None and spec.install_stack_requirements:
-        stack_names = [n for n in stack.required_integrations(registry) if n not in names]
+        wanted = {registry.get(n).name for n in names}
+        stack_names = [n for n in stack.required_integrations(registry) if n not in wanted]
         if stack_names:
-            lines = integration_lines(stack_names, "stack")
-            parsed.append((f"stack {stack.path}", lines))
-            sources.append(
-                RequirementsSource(
-                    "stack",
-                    Origin("stack integrations", str(stack.path.name)),
-                    render_requirements_file(lines, header=f"stack integrations: {', '.join(stack_names)}"),
-                )
-            )
-    if isinstance(spec.requirements, str):
-        path = resolve_path(doc, spec.requirements, "requirements")
-        line, col = doc.where(("requirements",))
-        lines = read_requirements_file(path, origin=(doc.path, line, col))
-        parsed.append((str(path), lines))
-        sources.append(
-            RequirementsSource(
-                "file",
-                origin(doc, "requirements"),
-                render_requirements_file(lines, header=f"requirements file: {path.name}"),
-            )
+            lines = integration_lines(stack_names, None)
+            header = f"stack {stack.name!r} integrations: {', '.join(stack_names)}"
+            groups.append(("stack", Origin("stack", stack.path.name), header, lines))
+
+    entries = [spec.requirements] if isinstance(spec.requirements, str) else spec.requirements
+    listed = []
+    for i, entry in enumerate(entries):
+        loc = ("requirements",) if isinstance(spec.requirements, str) else ("requirements", i)
+        line, col = doc.where(loc)
+        path = entry if isinstance(spec.requirements, str) else requirements_file_of(entry)
+        if path is None:
+            field = format_loc(loc)
+            where = {"file": doc.path, "line": line, "column": col, "field": field}
+            listed.append(requirement_line(entry, source="requirements", **where))
+            continue
+        lines = read_requirements_file(
+            Path(path), base_dir=doc.directory, origin=(doc.path, line, col)
         )
-    elif spec.requirements:
-        lines = [
-            parse_requirement(r, file=doc.path, line=doc.where(("requirements", i))[0], field=f"requirements[{i}]")
-            for i, r in enumerate(spec.requirements)
-        ]
-        parsed.append(("requirements", lines))
-        sources.append(
-            RequirementsSource(
-                "list",
-                origin(doc, "requirements"),
-                render_requirements_file(lines, header="requirements"),
-            )
+        groups.append(("file", Origin("requirements", doc.path.name, line), path, lines))
+    if listed:
+        groups.append(("list", origin(doc, "requirements"), "requirements", listed))
+
+    merge_sources([(header, lines) for _, _, header, lines in groups])
+    sources = []
+    for n, (key, where, header, lines) in enumerate(groups, 1):
+        name = requirements_file_name(n, key)
+        constraints = render_constraints_file(lines, header=header)
+        text = render_requirements_file(
+            lines, header=header, constraints=constraints_file_name(name)
         )
-    check_conflicts(parsed)
-    assert IMG_REQUIREMENTS
+        sources.append(RequirementsSource(key, where, text, constraints))
     return sources, apt
 
 

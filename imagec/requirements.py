@@ -41,7 +41,7 @@ _COMMENT = re.compile(r"(^|\s+)#.*$")
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/@?#]*)@")
-_ENV_REF = re.compile(r"^\$\{[A-Z0-9_]+\}$")  # the only form pip expands in requirement files
+_ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
 # Global options kept in the rendered file: long name -> (short name, takes a value).
 _GLOBAL_OPTIONS: dict[str, tuple[str | None, bool]] = {
@@ -154,16 +154,16 @@ def read_requirements_file(
     path: Path,
     *,
     base_dir: Path | None = None,
-    referenced_at: Ref | None = None,
+    origin: Ref | None = None,
 ) -> list[RequirementLine]:
     """Read a pip requirements file, following local ``-r``/``-c`` includes.
 
     A relative ``path`` resolves against ``base_dir``. When the file cannot be read and
-    ``referenced_at`` says where it was named, the error points there.
+    ``origin`` says where it was named (``(file, line, column)``), the error points there.
     """
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
-    return _read_file(path, constraint=False, seen=(), ref=referenced_at)
+    return _read_file(path, constraint=False, seen=(), ref=origin)
 
 
 def merge_sources(sources: Sequence[tuple[str, Sequence[Item]]]) -> list[RequirementLine]:
@@ -179,25 +179,38 @@ def merge_sources(sources: Sequence[tuple[str, Sequence[Item]]]) -> list[Require
     return lines
 
 
-def render_requirements_file(lines: Sequence[RequirementLine]) -> str:
+def check_conflicts(sources: Sequence[tuple[str, Sequence[Item]]]) -> None:
+    """``merge_sources`` for its checks only."""
+    merge_sources(sources)
+
+
+def render_requirements_file(
+    lines: Sequence[Item], *, header: str | None = None, constraints: str = CONSTRAINTS_FILENAME
+) -> str:
     """The file pip installs from: options first, then one requirement per line by name.
 
-    Constraint lines are not included; when there are any, the file refers to
-    ``constraints.txt`` next to it (see ``render_constraints_file``).
+    The header comment names ``header``, or else the sources of the lines. Constraint lines
+    are left out; when there are any, the file refers to ``constraints`` next to it (see
+    ``render_constraints_file``).
     """
-    body = _unique(line.render() for line in lines if line.option is not None)
-    if any(line.constraint for line in lines if line.requirement is not None):
-        body.append(f"-c {CONSTRAINTS_FILENAME}")
-    body += _sorted_requirements(line for line in lines if not line.constraint)
-    return _with_header(lines, body)
+    items = [
+        _as_line(item, "") if not isinstance(item, RequirementLine) else item for item in lines
+    ]
+    body = _unique(line.render() for line in items if line.option is not None)
+    if any(line.constraint for line in items if line.requirement is not None):
+        body.append(f"-c {constraints}")
+    body += _sorted_requirements([line for line in items if not line.constraint])
+    return _with_header(items, body, header)
 
 
-def render_constraints_file(lines: Sequence[RequirementLine]) -> str | None:
+def render_constraints_file(
+    lines: Sequence[RequirementLine], *, header: str | None = None
+) -> str | None:
     """The ``constraints.txt`` that the rendered requirements refer to, or None if not needed."""
     constraints = [line for line in lines if line.constraint and line.requirement is not None]
     if not constraints:
         return None
-    return _with_header(lines, _sorted_requirements(constraints))
+    return _with_header(lines, _sorted_requirements(constraints), header)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -293,13 +306,14 @@ def _option_line(
         elif not takes_value and value is not None:
             raise SpecError(f"option '{name}' takes no value", file=file, line=number)
         i += 1
-        assert name not in _INCLUDE_OPTIONS or value is not None
         if name in _INCLUDE_OPTIONS and value is not None:
             out += _include(name, value, at, constraint=constraint, seen=seen)
         else:
             _check_option_value(name, value, file, number)
             option = PipOption(name, value)
-            out.append(RequirementLine(text, option=option, file=file, line=number))
+            out.append(
+                RequirementLine(text, option=option, file=file, line=number, source=str(file))
+            )
     return out
 
 
@@ -341,7 +355,8 @@ def _include(
     if _URL.match(target) and not target.startswith("file:"):
         _check_credentials(target, file, number, None)
         option = PipOption(name, target)
-        return [RequirementLine(f"{short} {target}", option=option, file=file, line=number)]
+        text = f"{short} {target}"
+        return [RequirementLine(text, option=option, file=file, line=number, source=str(file))]
     path = file.parent / target
     if path.resolve() in seen:
         chain = " -> ".join(p.name for p in (*seen, path.resolve()))
@@ -388,7 +403,8 @@ def _split_requirement_options(text: str, file: Path, number: int) -> tuple[str,
             i += 1
             value = options[i] if i < len(options) else ""
         if not re.fullmatch(r"[a-z0-9]+:[0-9a-fA-F]+", value):
-            raise SpecError(f"--hash '{value}' is not 'algorithm:hexdigest'", file=file, line=number)
+            message = f"--hash '{value}' is not 'algorithm:hexdigest'"
+            raise SpecError(message, file=file, line=number)
         hashes.append(value)
         i += 1
     return spec, tuple(hashes)
@@ -428,10 +444,14 @@ _LOCAL_HINT = "publish the package to an index or refer to it by URL"
 
 
 def _is_local_path(text: str) -> bool:
-    if text.startswith((".", "/", "~")) or text.lower().endswith(_ARCHIVE_SUFFIXES):
-        return True
+    # pip's rule: a path has a separator or starts with '.', or names an archive file.
     head = re.split(r"[\s;@<>=!~\[]", text, maxsplit=1)[0]
-    return "/" in head or "\\" in head
+    return (
+        text.startswith((".", "/", "~"))
+        or "/" in head
+        or "\\" in head
+        or head.lower().endswith(_ARCHIVE_SUFFIXES)
+    )
 
 
 def _explain(message: str) -> tuple[str, int | None]:
@@ -442,22 +462,34 @@ def _explain(message: str) -> tuple[str, int | None]:
     return lines[0] if lines else message, None
 
 
-def _check_credentials(url: str, file: str | Path | None, line: int | None, field: str | None):
-    """A password or token written into a URL would be stored in the image; ${VAR} is fine."""
+def has_literal_credentials(url: str) -> bool:
+    """Does ``url`` carry a password or token in plain text? ``${VAR}`` in its place is fine;
+    a user name alone is fine for ssh (``git+ssh://git@host``) but is a token for http."""
     m = _USERINFO.match(url)
     if m is None:
-        return
+        return False
     scheme, userinfo = m.groups()
     user, colon, password = userinfo.partition(":")
     secret = password if colon else ("" if "ssh" in scheme.lower() else user)
-    if secret and not _ENV_REF.match(secret):
+    return bool(secret) and not _ENV_REF.match(secret)
+
+
+def _check_credentials(
+    url: str, file: str | Path | None, line: int | None, field: str | None
+) -> None:
+    if has_literal_credentials(url):
         raise SpecError(
-            f"'{url}' contains a password or token, which would be stored in the image; "
-            "write it as ${VAR} and provide VAR to the build as a secret",
+            f"'{_redact(url)}' contains a password or token, which would be stored in the "
+            "image; write it as ${VAR} and provide VAR to the build as a secret",
             file=file,
             line=line,
             field=field,
         )
+
+
+def _redact(url: str) -> str:
+    # Error messages end up in logs; never repeat the secret itself.
+    return _USERINFO.sub(lambda m: f"{m.group(1)}://***@", url, count=1)
 
 
 # --- merging -----------------------------------------------------------------------------
@@ -584,7 +616,7 @@ def _check_hashes(lines: list[RequirementLine]) -> None:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def _sorted_requirements(lines: Iterator[RequirementLine] | list[RequirementLine]) -> list[str]:
+def _sorted_requirements(lines: list[RequirementLine]) -> list[str]:
     reqs = [line for line in lines if line.requirement is not None]
     # Stable sort: lines for the same package keep their merge order.
     reqs.sort(key=lambda line: canonicalize_name(line.requirement.name))  # type: ignore[union-attr]
@@ -595,10 +627,7 @@ def _unique(items: Iterator[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _with_header(lines: Sequence[RequirementLine], body: list[str]) -> str:
-    sources = _unique(line.source for line in lines if line.source)
-    header = [
-        "# Generated by imagec; do not edit.",
-        f"# Sources: {', '.join(sources) if sources else 'none'}",
-    ]
-    return "\n".join(header + body) + "\n"
+def _with_header(lines: Sequence[RequirementLine], body: list[str], header: str | None) -> str:
+    if header is None:
+        header = ", ".join(_unique(line.source for line in lines if line.source)) or "none"
+    return "\n".join(["# Generated by imagec; do not edit.", f"# Source: {header}", *body]) + "\n"

@@ -9,7 +9,7 @@ This module is imported inside built images, so it uses the standard library onl
 
     train.image_spec   # {'requirements': [...]}, with .file and .line of the decorator
 
-Running ``python -m imagec.pipeline FILE[:NAME]`` imports FILE and calls its pipeline with no
+Running ``python -m imagec.run FILE[:NAME]`` imports FILE and calls its pipeline with no
 arguments; that is how an image's default command starts it.
 """
 
@@ -26,6 +26,7 @@ from typing import Any, TypeVar, overload
 from imagec.errors import ImagecError, SpecError
 
 F = TypeVar("F", bound=Callable[..., Any])
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 
 
 class ImageSpec(dict[str, Any]):
@@ -76,9 +77,17 @@ def _decorate(func: Callable[..., Any], fields: dict[str, Any]) -> Callable[...,
     file = os.path.abspath(code.co_filename) if code else "<unknown>"
     line = code.co_firstlineno if code else 0
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
+    wrapper: Callable[..., Any]
+    if code is not None and code.co_flags & _CO_COROUTINE:
+        # Stay a coroutine function, so frameworks that check for one still see it.
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return await func(*args, **kwargs)
+    else:
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return func(*args, **kwargs)
 
     name = getattr(func, "__qualname__", getattr(func, "__name__", repr(func)))
     wrapper.image_spec = ImageSpec(fields, function=name, file=file, line=line)  # type: ignore[attr-defined]
@@ -124,20 +133,29 @@ def run(file: str | os.PathLike[str], name: str | None = None) -> Any:
         if name not in found:
             listed = ", ".join(found) or "none"
             raise SpecError(f"no pipeline named '{name}'; pipelines: {listed}", file=file)
-        return found[name]()
+        return _call(found[name])
     if not found:
         raise SpecError("no function decorated with @pipeline in this file", file=file)
     if len(found) > 1:
         listed = ", ".join(found)
         raise SpecError(f"several pipelines: {listed}; choose one with FILE:NAME", file=file)
-    return next(iter(found.values()))()
+    return _call(next(iter(found.values())))
+
+
+def _call(p: Callable[..., Any]) -> Any:
+    result = p()
+    if isinstance(result, types.CoroutineType):  # an async pipeline
+        import asyncio
+
+        return asyncio.run(result)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m imagec.pipeline FILE[:NAME]``: run the pipeline declared in FILE."""
+    """``python -m imagec.run FILE[:NAME]``: run the pipeline declared in FILE."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m imagec.pipeline FILE[:NAME]", file=sys.stderr)
+        print("usage: python -m imagec.run FILE[:NAME]", file=sys.stderr)
         return 2
     file, sep, name = args[0].rpartition(":")
     if not sep or not name.isidentifier():
@@ -148,20 +166,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"imagec: {e}", file=sys.stderr)
         return e.exit_code
     return 0
-
-
-class _CallableModule(types.ModuleType):
-    # Importing the submodule binds it as the package attribute ``imagec.pipeline``, shadowing
-    # the decorator that ``from imagec import pipeline`` should return. A callable module keeps
-    # ``@pipeline`` and ``@pipeline(...)`` working whichever of the two a user gets.
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return pipeline(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-
-if __name__ == "__main__":
-    # Delegate to the imported module so user files register in the same registry.
-    from imagec.pipeline import main as _main
-
-    sys.exit(_main())

@@ -1,0 +1,139 @@
+"""Reading ignore files the way the docker CLI does (moby/patternmatcher ``ignorefile.ReadAll``).
+
+Rules, in order, per line:
+
+- a UTF-8 byte order mark at the start of the file is dropped;
+- a line whose first character is ``#`` is a comment (``  # x`` is a pattern);
+- surrounding whitespace is trimmed and blank lines are dropped;
+- ``!`` marks an exception; the rest is cleaned like Go's ``path.Clean`` and one
+  leading ``/`` is removed, so ``/a/./b/`` means ``a/b`` and ``/../x`` means ``x``
+  (``../x`` stays as it is and matches nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from imagec.context.gosyntax import clean, trim_space
+from imagec.context.pattern import DockerPattern, IgnoreMatcher, InvalidPatternError
+from imagec.errors import SpecError
+
+DOCKERIGNORE = ".dockerignore"
+CONTAINERIGNORE = ".containerignore"
+
+_BOM = "\ufeff"
+# bufio.Scanner's default limit: Docker fails on a line of 64 KiB or more.
+_MAX_LINE = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreLine:
+    """A pattern as ``ReadAll`` returns it (``!`` kept), with its 1-based line number."""
+
+    pattern: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreRules:
+    """A parsed and compiled ignore file."""
+
+    path: Path | None
+    lines: tuple[IgnoreLine, ...]
+    matcher: IgnoreMatcher
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return tuple(line.pattern for line in self.lines)
+
+
+def parse_ignore(text: str | bytes, *, file: str | Path | None = None) -> list[IgnoreLine]:
+    """Split ignore-file text into patterns exactly as Docker's ``ReadAll`` does.
+
+    Bytes are decoded as UTF-8 with undecodable bytes kept (``surrogateescape``),
+    the same way file names are.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
+    text = text.removeprefix(_BOM)
+    raw_lines = text.split("\n")
+    if raw_lines and raw_lines[-1] == "":
+        raw_lines.pop()  # a final newline does not start another line
+    out: list[IgnoreLine] = []
+    for number, raw in enumerate(raw_lines, start=1):
+        if len(raw) >= _MAX_LINE // 4 and len(raw.encode("utf-8", "surrogateescape")) >= _MAX_LINE:
+            raise SpecError(f"line is longer than {_MAX_LINE - 1} bytes", file=file, line=number)
+        raw = raw.removesuffix("\r")
+        if raw.startswith("#"):
+            continue
+        pattern = trim_space(raw)
+        if not pattern:
+            continue
+        invert = pattern.startswith("!")
+        if invert:
+            pattern = trim_space(pattern[1:])
+        if pattern:
+            pattern = clean(pattern)
+            if len(pattern) > 1 and pattern.startswith("/"):
+                pattern = pattern[1:]
+        out.append(IgnoreLine("!" + pattern if invert else pattern, number))
+    return out
+
+
+def compile_ignore(
+    lines: list[IgnoreLine] | tuple[IgnoreLine, ...], *, file: str | Path | None = None
+) -> IgnoreMatcher:
+    """Compile parsed lines; an invalid pattern is a :class:`SpecError` at its line."""
+    patterns = []
+    for item in lines:
+        try:
+            patterns.append(DockerPattern(item.pattern, line=item.line))
+        except InvalidPatternError as exc:
+            raise SpecError(exc.reason, file=file, line=item.line, field=item.pattern) from None
+    return IgnoreMatcher(patterns)
+
+
+def rules_from_text(text: str | bytes, *, file: str | Path | None = None) -> IgnoreRules:
+    """Parse and compile ignore-file text (``file`` only names it in errors)."""
+    lines = tuple(parse_ignore(text, file=file))
+    path = Path(file) if file is not None else None
+    return IgnoreRules(path, lines, compile_ignore(lines, file=file))
+
+
+def read_ignore_file(path: str | Path) -> IgnoreRules:
+    """Read, parse and compile an ignore file.
+
+    A missing file, a directory or an unreadable file is a :class:`SpecError` naming it.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("ignore file not found", file=path) from None
+    except IsADirectoryError:
+        raise SpecError("ignore file is a directory", file=path) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read ignore file: {exc.strerror or exc}", file=path) from None
+    return rules_from_text(data, file=path)
+
+
+def find_ignore_file(
+    root: str | Path, explicit: str | Path | None = None
+) -> Path | None:
+    """The ignore file a build of ``root`` uses, or None.
+
+    An explicit file always wins and is returned as given, even if it does not exist
+    (reading it then fails with a clear error). Otherwise
+    ``.containerignore`` in the root, then ``.dockerignore``: the order Podman and
+    Buildah use, so a tree carrying both files gets the same context from either
+    engine. A dangling symlink counts as absent, as it does for Docker.
+    """
+    root = Path(root)
+    if explicit is not None:
+        return Path(explicit)
+    for name in (CONTAINERIGNORE, DOCKERIGNORE):
+        candidate = root / name
+        if candidate.exists():
+            return candidate
+    return None

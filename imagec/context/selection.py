@@ -1,0 +1,117 @@
+"""One build context: a root, the ignore file it uses, and the files kept regardless.
+
+This is the entry point for the CLI (``imagec context ROOT --list``) and the compiler.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from imagec.context.dockerignore import IgnoreRules, find_ignore_file, read_ignore_file
+from imagec.context.gosyntax import clean
+from imagec.context.pattern import IgnoreMatcher
+from imagec.context.tarball import DEFAULT_MTIME, ExtraFile, context_digest, write_context_tar
+from imagec.context.walk import ContextEntry, leaf_listing, walk_context
+from imagec.errors import SpecError
+
+
+@dataclass(frozen=True, slots=True)
+class ContextSelection:
+    """What to send for ``root``; every method walks the tree afresh."""
+
+    root: Path
+    ignore_file: Path | None  # the ignore file in use, None when there is none
+    rules: IgnoreRules | None
+    matcher: IgnoreMatcher  # the file's patterns plus the exceptions for ``kept``
+    kept: tuple[str, ...]  # paths (relative to root) sent even if excluded
+
+    def entries(self) -> Iterator[ContextEntry]:
+        return walk_context(self.root, self.matcher)
+
+    def leaf_listing(self) -> list[str]:
+        return leaf_listing(self.entries())
+
+    def write_tar(
+        self,
+        fileobj: BinaryIO | None,
+        *,
+        prefix: str = "",
+        extra: Mapping[str, bytes | ExtraFile] | None = None,
+        mtime: int = DEFAULT_MTIME,
+    ) -> str:
+        return write_context_tar(fileobj, self.entries(), prefix=prefix, extra=extra, mtime=mtime)
+
+    def digest(
+        self,
+        *,
+        prefix: str = "",
+        extra: Mapping[str, bytes | ExtraFile] | None = None,
+        mtime: int = DEFAULT_MTIME,
+    ) -> str:
+        return context_digest(self.entries(), prefix=prefix, extra=extra, mtime=mtime)
+
+
+def select_context(
+    root: str | Path,
+    *,
+    ignore_file: str | Path | None = None,
+    dockerfile: str | Path | None = None,
+) -> ContextSelection:
+    """Resolve the ignore file for ``root`` and the paths that must be sent.
+
+    ``ignore_file`` overrides the lookup of ``.containerignore`` / ``.dockerignore``
+    (see :func:`~imagec.context.dockerignore.find_ignore_file`). ``dockerfile`` is the
+    build file in use, relative to ``root`` or absolute; it and the ignore file are
+    always sent when they are inside the root, as the docker CLI does.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        what = "does not exist" if not root.exists() else "is not a directory"
+        raise SpecError(f"build context root {what}", file=root)
+    path = find_ignore_file(root, ignore_file)
+    rules = read_ignore_file(path) if path is not None else None
+    matcher = rules.matcher if rules is not None else IgnoreMatcher([])
+    kept = [p for p in (_inside(root, path), _inside(root, dockerfile)) if p]
+    return ContextSelection(root, path, rules, keep_paths(matcher, kept), tuple(kept))
+
+
+def _inside(root: Path, path: str | Path | None) -> str | None:
+    """``path`` relative to ``root`` ("/"-separated), or None when it is outside."""
+    if path is None:
+        return None
+    full = os.path.join(os.path.abspath(root), path)
+    rel = os.path.relpath(os.path.abspath(full), os.path.abspath(root))
+    rel = clean(rel.replace(os.sep, "/"))
+    if rel == "." or rel == ".." or rel.startswith("../"):
+        return None
+    return rel
+
+
+def keep_paths(matcher: IgnoreMatcher, paths: Sequence[str]) -> IgnoreMatcher:
+    """Append ``!path`` for each path that would otherwise not be sent.
+
+    The docker CLI (``TrimBuildFilesFromExcludes``) appends the exception when its
+    legacy ``Matches`` says the path is excluded; that check misses some exclusions
+    (it looks at a single parent directory), so a path the walk would still drop
+    gets the exception too.
+    """
+    for path in paths:
+        if matcher.excluded_legacy(path) or not would_send(matcher, path):
+            matcher = matcher.with_exceptions([path])
+    return matcher
+
+
+def would_send(matcher: IgnoreMatcher, path: str) -> bool:
+    """Whether the walk sends ``path`` (a file), following it down from the root."""
+    parts = path.split("/")
+    state = None
+    for depth in range(1, len(parts) + 1):
+        rel = "/".join(parts[:depth])
+        skip, state = matcher.match_child(rel, state)
+        if skip and (depth == len(parts) or not matcher.may_descend(rel)):
+            return False
+    return True

@@ -1,0 +1,304 @@
+"""A reproducible tar stream of the build context, and its sha256.
+
+The same selected tree gives the same bytes on any machine: entries in the walk's
+order, POSIX (pax) format, owner 0:0 with empty user and group names, one fixed
+mtime, and modes reduced to 0o755 (directories, files with any executable bit) or
+0o644 (other files); symlinks are 0o777 and keep their target text. Hard links are
+stored as separate regular files (what is linked to what depends on files outside
+the context). Contents are copied in chunks, so memory use does not grow with the
+size of the tree or of any file.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import heapq
+import os
+import stat
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from imagec.context.gosyntax import clean
+from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
+from imagec.errors import SpecError
+
+# 1980-01-02T00:00:00Z, not the epoch: zip-based tools (wheel builds) reject file
+# times before 1980, and a day of margin keeps every local time zone after it.
+DEFAULT_MTIME = 315_619_200
+
+BLOCK = 512
+_FLUSH = 1 << 20  # batch small writes into ~1 MiB chunks
+_CHUNK = 1 << 20  # read big files this much at a time
+_MAX_OCTAL_SIZE = 0o77777777777  # the largest size an 11-digit ustar field holds
+_ZERO_BLOCK = bytes(BLOCK)
+_PAX_NAME = b"././@PaxHeader"
+_TYPE = {FILE: b"0", SYMLINK: b"2", DIR: b"5", "pax": b"x"}
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraFile:
+    """A generated file added to the archive without touching the source tree."""
+
+    data: bytes
+    mode: int = 0o644
+
+
+class _Header:
+    """Builds ustar headers; the constant fields are summed once for the checksum."""
+
+    def __init__(self, mtime: int) -> None:
+        if not 0 <= mtime <= _MAX_OCTAL_SIZE:
+            raise ValueError(f"mtime {mtime} does not fit a tar header")
+        ids = b"0000000\x00" * 2
+        self.mtime = b"%011o\x00" % mtime
+        self.tail = b"ustar\x0000" + bytes(64) + b"0000000\x00" * 2  # magic..devminor
+        self.base_sum = sum(ids) + sum(self.mtime) + sum(self.tail) + 8 * 32  # chksum: spaces
+        self.ids = ids
+
+    def build(self, name: bytes, mode: int, size: int, kind: bytes, link: bytes) -> bytes:
+        pax: dict[str, bytes] = {}
+        prefix = b""
+        if len(name) > 100 or not name.isascii():
+            prefix, name = _split_name(name)
+            if not name:
+                pax["path"] = prefix
+                prefix, name = b"", prefix[:100]
+        if len(link) > 100 or not link.isascii():
+            pax["linkpath"] = link
+            link = link[:100]
+        if size > _MAX_OCTAL_SIZE:
+            pax["size"] = b"%d" % size
+            size = 0
+        out = b""
+        if pax:
+            records = _pax_records(pax)
+            out = self.build(_PAX_NAME, 0o644, len(records), _TYPE["pax"], b"")
+            out += records + _padding(len(records))
+        mode_f = b"%07o\x00" % mode
+        size_f = b"%011o\x00" % size
+        checksum = (
+            self.base_sum + sum(name) + sum(mode_f) + sum(size_f) + kind[0] + sum(link) + sum(prefix)
+        )
+        return out + b"".join(
+            (
+                name.ljust(100, b"\x00"),
+                mode_f,
+                self.ids,
+                size_f,
+                self.mtime,
+                b"%06o\x00 " % checksum,
+                kind,
+                link.ljust(100, b"\x00"),
+                self.tail,
+                prefix.ljust(155, b"\x00"),
+                bytes(12),
+            )
+        )
+
+
+def _split_name(name: bytes) -> tuple[bytes, bytes]:
+    """Split a long ASCII name into ustar (prefix, name); (name, b"") when impossible."""
+    if name.isascii():
+        cut = name.rfind(b"/", 0, 156)  # the longest prefix leaves the shortest name
+        if 0 < cut < len(name) - 1 and len(name) - cut - 1 <= 100:
+            return name[:cut], name[cut + 1 :]
+    return name, b""
+
+
+def _pax_records(fields: dict[str, bytes]) -> bytes:
+    out = []
+    for key in sorted(fields):
+        body = b" " + key.encode() + b"=" + fields[key] + b"\n"
+        length = len(body) + 1
+        while len(str(length)) + len(body) != length:  # the length counts its own digits
+            length = len(str(length)) + len(body)
+        out.append(b"%d" % length + body)
+    return b"".join(out)
+
+
+def _padding(size: int) -> bytes:
+    return _ZERO_BLOCK[: -size % BLOCK]
+
+
+class _Sink:
+    """Hashes everything and forwards it to ``fileobj`` in large writes."""
+
+    def __init__(self, fileobj: BinaryIO | None) -> None:
+        self.hash = hashlib.sha256()
+        self.write_out = fileobj.write if fileobj is not None else None
+        self.parts: list[bytes] = []
+        self.pending = 0
+
+    def add(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.pending += len(data)
+        if self.pending >= _FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        data = b"".join(self.parts)
+        self.parts.clear()
+        self.pending = 0
+        self.hash.update(data)
+        if self.write_out is not None:
+            self.write_out(data)
+
+
+# An archive member: (name, kind, source). The source is the walked entry, the
+# ExtraFile, or None for a directory implied by the prefix or an extra file's name.
+_Member = tuple[str, str, "ContextEntry | ExtraFile | None"]
+
+
+def _key(name: str) -> tuple[bytes, ...]:
+    # Archive order compares names component by component, by bytes, like the walk.
+    return tuple(part.encode("utf-8", "surrogateescape") for part in name.split("/"))
+
+
+def _relative_name(name: str, what: str) -> str:
+    cleaned = clean(name.strip("/"))
+    if cleaned == "." and what == "prefix":
+        return ""
+    if cleaned in (".", "..") or cleaned.startswith("../") or name.startswith("/"):
+        raise ValueError(f"{what} {name!r} must be a relative path inside the archive")
+    return cleaned
+
+
+def _synthetic(prefix: str, extra: Mapping[str, bytes | ExtraFile]) -> list[_Member]:
+    items: dict[str, _Member] = {}
+
+    def add_parents(path: str) -> None:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            name = "/".join(parts[:i])
+            items.setdefault(name, (name, DIR, None))
+
+    if prefix:
+        add_parents(prefix + "/-")
+    for raw_name, value in extra.items():
+        name = _relative_name(raw_name, "extra file")
+        if name in items:
+            raise ValueError(f"extra file {raw_name!r} clashes with a directory")
+        add_parents(name)
+        data = value if isinstance(value, ExtraFile) else ExtraFile(bytes(value))
+        items[name] = (name, FILE, data)
+    return sorted(items.values(), key=lambda item: _key(item[0]))
+
+
+def _members(
+    entries: Iterable[ContextEntry], prefix: str, extra: Mapping[str, bytes | ExtraFile]
+) -> Iterator[_Member]:
+    synthetic = _synthetic(prefix, extra)
+    if not synthetic:
+        for entry in entries:
+            yield entry.path, entry.kind, entry
+        return
+    lead = prefix + "/" if prefix else ""
+    walked = ((lead + e.path, e.kind, e) for e in entries)
+    previous: _Member | None = None
+    for item in heapq.merge(synthetic, walked, key=lambda item: _key(item[0])):
+        if previous is not None and item[0] == previous[0]:
+            if item[1] == DIR and previous[1] == DIR:
+                continue  # an implied directory that the tree also has
+            raise ValueError(f"{item[0]!r} is both in the source tree and an extra file")
+        previous = item
+        yield item
+
+
+def _file_mode(st_mode: int) -> int:
+    return 0o755 if st_mode & 0o111 else 0o644
+
+
+def _copy_file(sink: _Sink, header: _Header, name: bytes, fspath: str) -> None:
+    try:
+        fd = os.open(fspath, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # removed while archiving; Docker skips it too
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # replaced by a symlink since the walk
+            return
+        raise SpecError(f"cannot read file: {exc.strerror or exc}", file=fspath) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return
+        size = st.st_size
+        sink.add(header.build(name, _file_mode(st.st_mode), size, _TYPE[FILE], b""))
+        if size <= _CHUNK:
+            data = os.read(fd, size)
+            while len(data) < size:
+                more = os.read(fd, size - len(data))
+                if not more:
+                    raise SpecError("file shrank while it was being archived", file=fspath)
+                data += more
+            sink.add(data)
+        else:
+            sink.flush()
+            left = size
+            while left:
+                data = os.read(fd, min(_CHUNK, left))
+                if not data:
+                    raise SpecError("file shrank while it was being archived", file=fspath)
+                left -= len(data)
+                sink.add(data)
+        sink.add(_padding(size))
+    finally:
+        os.close(fd)
+
+
+def write_context_tar(
+    fileobj: BinaryIO | None,
+    entries: Iterable[ContextEntry],
+    *,
+    prefix: str = "",
+    extra: Mapping[str, bytes | ExtraFile] | None = None,
+    mtime: int = DEFAULT_MTIME,
+) -> str:
+    """Write the archive to ``fileobj`` (None: write nothing) and return its sha256 hex.
+
+    ``entries`` come from :func:`~imagec.context.walk.walk_context` and are stored under
+    ``prefix`` (``"src"`` puts ``a.py`` at ``src/a.py``; the prefix directories get
+    entries of their own). ``extra`` adds in-memory files by archive name, with parent
+    directories implied; a name also present in the tree is a ``ValueError``.
+    """
+    sink = _Sink(fileobj)
+    header = _Header(mtime)
+    prefix = _relative_name(prefix, "prefix") if prefix else ""
+    for member_name, kind, source in _members(entries, prefix, extra or {}):
+        name = member_name.encode("utf-8", "surrogateescape")
+        if kind == DIR:
+            sink.add(header.build(name + b"/", 0o755, 0, _TYPE[DIR], b""))
+        elif isinstance(source, ExtraFile):
+            data = source.data
+            mode = 0o755 if source.mode & 0o111 else 0o644
+            sink.add(header.build(name, mode, len(data), _TYPE[FILE], b""))
+            sink.add(data)
+            sink.add(_padding(len(data)))
+        elif kind == SYMLINK:
+            assert source is not None
+            try:
+                target = os.readlink(source.fspath)
+            except OSError:
+                continue  # replaced or removed while archiving
+            link = target.encode("utf-8", "surrogateescape")
+            sink.add(header.build(name, 0o777, 0, _TYPE[SYMLINK], link))
+        else:
+            assert source is not None
+            _copy_file(sink, header, name, source.fspath)
+    sink.add(_ZERO_BLOCK * 2)
+    sink.flush()
+    return sink.hash.hexdigest()
+
+
+def context_digest(
+    entries: Iterable[ContextEntry],
+    *,
+    prefix: str = "",
+    extra: Mapping[str, bytes | ExtraFile] | None = None,
+    mtime: int = DEFAULT_MTIME,
+) -> str:
+    """The sha256 of the archive :func:`write_context_tar` would write, storing nothing."""
+    return write_context_tar(None, entries, prefix=prefix, extra=extra, mtime=mtime)

@@ -1,0 +1,2 @@
+"""Python frontends: read a ``@pipeline(...)`` spec statically (``pysource``) or by importing
+the file (``pyimport``)."""
