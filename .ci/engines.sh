@@ -188,8 +188,9 @@ PY
 
 # A quick check that the configuration took: `podman info` reads containers.conf.
 run "podman info" podman info --format '{{.Host.OCIRuntime.Name}}'
-if [[ $(podman info --format '{{.Host.OCIRuntime.Name}}' 2>/dev/null) != runc ]]; then
+if [[ $(<"$LOG") != runc ]]; then
     echo "engines.sh: podman does not use runc; check /etc/containers/containers.conf" >&2
+    cat "$LOG" >&2
     exit 1
 fi
 

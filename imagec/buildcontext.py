@@ -28,6 +28,16 @@ from imagec.fsutil import staged_directory
 from imagec.ir import Plan
 
 HASH_VERSION = b"imagec-context-v1\n"
+
+
+def _runtime_wheel() -> bytes:
+    from imagec.wheel import build_wheel
+
+    return build_wheel()
+
+
+# Makers of binary context files named by ``ContextFile.generator``.
+GENERATORS = {"imagec-wheel": _runtime_wheel}
 TAG_LENGTH = 16  # hex digits of the content hash in the image tag
 
 
@@ -42,10 +52,17 @@ class BuildContext:
         self.build_file = build_file
         self.build_file_text = build_file_text
 
-    def extra_files(self) -> dict[str, ExtraFile]:
-        files = {f.path: ExtraFile(f.content.encode(), f.mode) for f in self.plan.files}
+    @cached_property
+    def _extra(self) -> dict[str, ExtraFile]:
+        files = {}
+        for f in self.plan.files:
+            data = GENERATORS[f.generator]() if f.generator else f.content.encode()
+            files[f.path] = ExtraFile(data, f.mode)
         files[self.build_file] = ExtraFile(self.build_file_text.encode())
         return files
+
+    def extra_files(self) -> dict[str, ExtraFile]:
+        return self._extra
 
     def entries(self) -> Iterator[ContextEntry]:
         """The selected trees of every ``ContextDir``, each under its ``dest``, in archive order."""

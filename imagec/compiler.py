@@ -11,9 +11,12 @@ Order (least to most frequently changed)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
+from imagec import __version__
 from imagec.document import Document
 from imagec.errors import SpecError
 from imagec.ir import (
@@ -40,8 +43,13 @@ CTX_REQUIREMENTS = "imagec/requirements"
 CTX_FIND_LINKS = "imagec/find-links"
 CTX_STACK = "imagec/stack"
 CTX_SOURCE = "src"
+CTX_RUNTIME = "imagec/runtime"
+CTX_BUILD_INFO = "imagec/build.json"
 IMG_REQUIREMENTS = "/imagec/requirements"
 IMG_FIND_LINKS = "/imagec/find-links"
+IMG_RUNTIME = "/imagec/runtime"
+IMG_BUILD_INFO = "/etc/imagec/build.json"  # imagec.runtime.BUILD_INFO
+LABEL_PREFIX = "dev.imagec."
 
 DEFAULT_ENV = (
     ("PYTHONUNBUFFERED", "1"),
@@ -83,8 +91,11 @@ class Inputs:
     stack_path: str | None = None  # where the stack file goes in the image
     stack_env: tuple[tuple[str, str], ...] = ()
     find_links: tuple[tuple[str, Path | None], ...] = ()  # (pip value, local dir or None)
-    default_command: tuple[str, ...] | None = None
+    # ``python -m imagec.run`` target ("pipeline.py:train") of a decorated pipeline.
+    pipeline_target: str | None = None
     image_name: str = "imagec/app"
+    # How the image gets imagec's runtime: a wheel of this installation, or from the index.
+    runtime: Literal["wheel", "index"] = "wheel"
 
 
 def origin(doc: Document, field: str, *loc: str | int) -> Origin:
@@ -128,6 +139,8 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     install = _installer(spec, inputs)
     if spec.installer == "uv":
         add(Run(o("installer"), ("python", "-m", "pip", "install", UV_REQUIREMENT)))
+    if spec.install_imagec:
+        add_runtime(add, files, o("install_imagec"), inputs.runtime)
     local_links = [(i, d) for i, (_, d) in enumerate(inputs.find_links) if d is not None]
     if local_links:
         for i, directory in local_links:
@@ -166,22 +179,79 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         add(Copy(o("copy_source"), (f"{CTX_SOURCE}/",), f"{spec.workdir.rstrip('/')}/", chown=user))
     if user:
         add(User(o("user"), user))
-    if spec.labels:
-        add(Label(o("labels"), tuple(sorted(spec.labels.items()))))
-    if spec.entrypoint is not None:
-        add(Entrypoint(o("entrypoint"), _argv(spec.entrypoint)))
-    if spec.command is not None:
-        add(Cmd(o("command"), _argv(spec.command)))
-    elif spec.entrypoint is None and inputs.default_command is not None:
-        add(Cmd(Origin("default command: run the pipeline"), inputs.default_command))
+    if spec.entrypoint is not None or spec.command is not None:
+        if spec.entrypoint is not None:
+            add(Entrypoint(o("entrypoint"), _argv(spec.entrypoint)))
+        if spec.command is not None:
+            add(Cmd(o("command"), _argv(spec.command)))
+    elif inputs.pipeline_target is not None:
+        # `docker run IMAGE` runs the pipeline; `docker run IMAGE --inspect` shows provenance.
+        runner = Origin("default command: run the pipeline")
+        add(Entrypoint(runner, ("python", "-m", "imagec.run")))
+        add(Cmd(runner, (inputs.pipeline_target,)))
 
-    return Plan(
+    draft = Plan(
         steps=tuple(steps),
         files=tuple(files),
         dirs=tuple(dirs),
         image_name=inputs.image_name,
         build_args=tuple(spec.build_args.items()),
         platform=spec.platform,
+    )
+    return with_provenance(draft, spec, o("labels") if spec.labels else Origin("provenance"))
+
+
+def add_runtime(add, files: list[ContextFile], where: Origin, runtime: str) -> None:
+    """imagec's runtime at the compiling version, in its own layer before the requirements.
+
+    It needs nothing but the standard library, hence ``--no-deps``.
+    """
+    pip = ("python", "-m", "pip", "install", "--no-cache-dir", "--no-deps")
+    if runtime == "index":
+        add(Run(where, (*pip, f"imagec=={__version__}")))
+        return
+    from imagec.wheel import wheel_name
+
+    name = wheel_name()
+    files.append(ContextFile(f"{CTX_RUNTIME}/{name}", __version__, generator="imagec-wheel"))
+    add(Copy(where, (f"{CTX_RUNTIME}/{name}",), f"{IMG_RUNTIME}/"))
+    add(Run(where, (*pip, f"{IMG_RUNTIME}/{name}")))
+
+
+def with_provenance(plan: Plan, spec: Spec, where: Origin) -> Plan:
+    """Embed what the image was built from: labels plus ``/etc/imagec/build.json``.
+
+    Both go last so they never invalidate a cached layer; the digest is the plan's without
+    them (it cannot include itself).
+    """
+    digest = plan.digest()
+    info = {
+        "imagec_version": __version__,
+        "ir_digest": digest,
+        "spec": spec.model_dump(mode="json", exclude_defaults=True),
+    }
+    text = json.dumps(info, indent=2, sort_keys=True) + "\n"
+    labels = dict(spec.labels)
+    labels.update(
+        {
+            f"{LABEL_PREFIX}version": __version__,
+            f"{LABEL_PREFIX}ir-digest": digest,
+        }
+    )
+    steps = list(plan.steps)
+    # Before USER/ENTRYPOINT/CMD, which follow the source copy.
+    at = next(
+        (i for i, s in enumerate(steps) if isinstance(s, User | Entrypoint | Cmd)), len(steps)
+    )
+    steps[at:at] = [
+        Copy(Origin("provenance"), (CTX_BUILD_INFO,), IMG_BUILD_INFO),
+        Label(where, tuple(sorted(labels.items()))),
+    ]
+    return replace(
+        plan,
+        steps=tuple(steps),
+        files=(*plan.files, ContextFile(CTX_BUILD_INFO, text)),
+        metadata=(("ir_digest", digest),),
     )
 
 

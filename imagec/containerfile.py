@@ -132,11 +132,18 @@ def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
     return value
 
 
+def _label_key(key: str) -> str:
+    # BuildKit splits `key=value` at the first `=` before removing quotes: no quoting helps.
+    if not key or "=" in key:
+        raise UnencodableValue(f"invalid label key {_show(key)}")
+    return quote(key)
+
+
 def _pairs(pairs: tuple[tuple[str, str], ...], quote_keys: bool = False) -> str:
     if not pairs:
         raise UnencodableValue("no key=value pairs")
     return " ".join(
-        f"{quote(k) if quote_keys else _checked(_NAME, k, 'variable name')}={quote(v)}"
+        f"{_label_key(k) if quote_keys else _checked(_NAME, k, 'variable name')}={quote(v)}"
         for k, v in pairs
     )
 

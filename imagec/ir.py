@@ -113,11 +113,16 @@ STEP_TYPES: dict[str, type[Step]] = {
 
 @dataclass(frozen=True)
 class ContextFile:
-    """A file generated into the build context (never into the user's tree)."""
+    """A file generated into the build context (never into the user's tree).
+
+    Binary files are made when the context is written: ``generator`` names the maker and
+    ``content`` identifies what it makes (e.g. the imagec version of a runtime wheel).
+    """
 
     path: str
     content: str
     mode: int = 0o644
+    generator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,8 +161,14 @@ class Plan:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
     def digest(self) -> str:
-        """sha256 of the canonical JSON: equal plans give equal digests."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """sha256 of the canonical JSON: equal plans give equal digests.
+
+        Where the user's directories are on this machine is left out (what they send is
+        hashed with the context), so a checkout elsewhere gives the same digest.
+        """
+        data = self.to_dict()
+        data["dirs"] = [{"dest": d["dest"]} for d in data["dirs"]]
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @classmethod

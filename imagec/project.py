@@ -128,8 +128,9 @@ def resolve(
         stack_path=stack_path,
         stack_env=stack_env,
         find_links=tuple(find_links),
-        default_command=_default_command(doc, root),
+        pipeline_target=_pipeline_target(doc, root),
         image_name=spec.image_name or _default_image_name(root),
+        runtime=_runtime_source(),
     )
     from imagec.plugins import get_plugins
 
@@ -227,16 +228,21 @@ def _requirements(
     return sources, apt
 
 
-def _default_command(doc: Document, root: Path) -> tuple[str, ...] | None:
-    """A decorated pipeline's image runs that pipeline: ``python -m imagec.run FILE:NAME``."""
-    function = doc.pipeline
-    if not function or doc.path.suffix != ".py":
+def _pipeline_target(doc: Document, root: Path) -> str | None:
+    """``FILE:NAME`` of a decorated pipeline, relative to the source root (the image's workdir)."""
+    if not doc.pipeline or doc.path.suffix != ".py":
         return None
     try:
         rel = doc.path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return None
-    return ("python", "-m", "imagec.run", f"{rel}:{function}")
+    return f"{rel}:{doc.pipeline}"
+
+
+def _runtime_source() -> str:
+    from imagec.wheel import installed_from_index
+
+    return "index" if installed_from_index() else "wheel"
 
 
 def _default_image_name(root: Path) -> str:

@@ -151,11 +151,26 @@ def _call(p: Callable[..., Any]) -> Any:
     return result
 
 
+BUILD_INFO = "/etc/imagec/build.json"
+"""What an image was built from (spec, IR digest, imagec version), written by imagec."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m imagec.run FILE[:NAME]``: run the pipeline declared in FILE."""
+    """``python -m imagec.run FILE[:NAME]``: run the pipeline declared in FILE.
+
+    ``python -m imagec.run --inspect`` prints what the image was built from instead.
+    """
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--inspect"]:
+        try:
+            with open(BUILD_INFO, encoding="utf-8") as f:
+                sys.stdout.write(f.read())
+        except OSError:
+            print(f"imagec: {BUILD_INFO} not found: not an image built by imagec", file=sys.stderr)
+            return 1
+        return 0
     if len(args) != 1:
-        print("usage: python -m imagec.run FILE[:NAME]", file=sys.stderr)
+        print("usage: python -m imagec.run FILE[:NAME] | --inspect", file=sys.stderr)
         return 2
     file, sep, name = args[0].rpartition(":")
     if not sep or not name.isidentifier():

@@ -870,7 +870,6 @@ def _add_python(root: Path) -> None:
     (local_bin / "python3.11").symlink_to(f"/usr/bin/{python.name}")
     (local_bin / "python3").symlink_to("python3.11")
     (local_bin / "python").symlink_to("python3")
-    (local_bin / "python3-config").unlink(missing_ok=True)
 
     stdlib = Path("/usr/lib/python3.11")
 

@@ -118,9 +118,7 @@ def read_ignore_file(path: str | Path) -> IgnoreRules:
     return rules_from_text(data, file=path)
 
 
-def find_ignore_file(
-    root: str | Path, explicit: str | Path | None = None
-) -> Path | None:
+def find_ignore_file(root: str | Path, explicit: str | Path | None = None) -> Path | None:
     """The ignore file a build of ``root`` uses, or None.
 
     An explicit file always wins and is returned as given, even if it does not exist

@@ -361,9 +361,7 @@ class _Parser:
                 self.pos += 1
                 hi = self.class_char(start)
                 if hi < lo:
-                    raise self.error(
-                        f"invalid character class range: `{chr(lo)}-{chr(hi)}`"
-                    )
+                    raise self.error(f"invalid character class range: `{chr(lo)}-{chr(hi)}`")
             ranges.append((lo, hi))
         self.pos += 1  # the closing "]"
         return _negate(ranges) if negate else ranges

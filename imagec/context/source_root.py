@@ -42,7 +42,9 @@ def detect_source_root(
     if explicit is not None:
         path = (start_dir / explicit).absolute()
         if not path.exists():
-            raise SpecError(f"source root {path} does not exist", file=error_file, field="source_root")
+            raise SpecError(
+                f"source root {path} does not exist", file=error_file, field="source_root"
+            )
         if not path.is_dir():
             raise SpecError(
                 f"source root {path} is not a directory", file=error_file, field="source_root"

@@ -79,7 +79,13 @@ class _Header:
         mode_f = b"%07o\x00" % mode
         size_f = b"%011o\x00" % size
         checksum = (
-            self.base_sum + sum(name) + sum(mode_f) + sum(size_f) + kind[0] + sum(link) + sum(prefix)
+            self.base_sum
+            + sum(name)
+            + sum(mode_f)
+            + sum(size_f)
+            + kind[0]
+            + sum(link)
+            + sum(prefix)
         )
         return out + b"".join(
             (

@@ -1,0 +1,83 @@
+"""A wheel of the running imagec, for images built by a development install.
+
+The runtime an image needs (``imagec.runtime``, ``imagec.run``) uses the standard library
+only, so the image installs this wheel with ``--no-deps``: nothing is fetched from an index.
+The wheel is built straight from the imported package's files, deterministically (sorted
+entries, fixed timestamps), so the same installation gives byte-identical wheels.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import zipfile
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import imagec
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+
+
+def wheel_name() -> str:
+    return f"imagec-{imagec.__version__}-py3-none-any.whl"
+
+
+def installed_from_index() -> bool:
+    """True when this imagec came from a package index (so the image can pip-install the same
+    version); False for editable, local-path and VCS installs."""
+    try:
+        dist = metadata.distribution("imagec")
+    except metadata.PackageNotFoundError:
+        return False
+    direct = dist.read_text("direct_url.json")
+    if direct is None:
+        return True
+    return not json.loads(direct).get("url", "").startswith(("file:", "git+", "hg+"))
+
+
+def _package_files() -> list[tuple[str, bytes]]:
+    root = Path(imagec.__file__).parent
+    files = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            files.append((f"imagec/{path.relative_to(root).as_posix()}", path.read_bytes()))
+    return files
+
+
+@cache
+def build_wheel() -> bytes:
+    version = imagec.__version__
+    dist_info = f"imagec-{version}.dist-info"
+    files = _package_files()
+    files.append(
+        (
+            f"{dist_info}/METADATA",
+            f"Metadata-Version: 2.1\nName: imagec\nVersion: {version}\n"
+            "Summary: imagec runtime (built from a development install)\n".encode(),
+        )
+    )
+    files.append(
+        (
+            f"{dist_info}/WHEEL",
+            b"Wheel-Version: 1.0\nGenerator: imagec\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+    )
+    record = []
+    for name, data in files:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append(f"{dist_info}/RECORD,,")
+    files.append((f"{dist_info}/RECORD", ("\n".join(record) + "\n").encode()))
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files:
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return out.getvalue()
