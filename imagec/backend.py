@@ -27,7 +27,8 @@ Output = Literal["text", "directory", "image"]
 class BackendOptions(BaseModel):
     """Options a backend accepts (``--option key=value``); subclass to add fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first validation: most runs use the defaults and never validate.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class Backend:
 
     @classmethod
     def from_options(cls, raw: dict[str, str], **kwargs) -> Backend:
+        if not raw:
+            return cls(cls.Options.model_construct(), **kwargs)  # defaults are valid
         try:
             options = cls.Options.model_validate(raw)
         except ValidationError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -120,6 +121,9 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # pydantic scans every installed distribution for plugins of its own the first time a
+    # model is built; imagec's models need none, and the scan costs more than a compile.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     args = build_parser().parse_args(argv)
     try:
         from imagec import commands

@@ -68,7 +68,12 @@ def cmd_backends(args: argparse.Namespace) -> int:
     rows = []
     for name, (cls, owner) in plugins.backends().items():
         info = plugins.info.get(owner)
-        health = cls.health()
+        try:
+            health = cls.health()
+        except Exception as exc:  # a plugin's broken health check must not hide the list
+            from imagec.backend import Health
+
+            health = Health(False, f"health check failed: {type(exc).__name__}: {exc}")
         rows.append(
             {
                 "name": name,

@@ -56,7 +56,7 @@ _JSON_UNSAFE = re.compile("[\x00\ud800-\udfff]")
 # and that cannot be taken for a `--flag`.
 _BARE = re.compile(r"[A-Za-z0-9_./:@+][A-Za-z0-9_./:@+-]*", re.ASCII)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
-_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@\[\]-]*", re.ASCII)
+_IMAGE = re.compile(r"[A-Za-z0-9[][A-Za-z0-9._:/@\[\]-]*", re.ASCII)
 _PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.-]+)?", re.ASCII)
 _CHOWN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(?::[A-Za-z0-9_][A-Za-z0-9._-]*)?", re.ASCII)
 # BuildKit reads a Containerfile line by line with at most 64 KiB per line.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +111,8 @@ def load_json(path: Path) -> Document:
 
 
 def load_toml(path: Path, table: tuple[str, ...] = ()) -> Document:
+    import tomllib
+
     text = read_text(path)
     try:
         data: Any = tomllib.loads(text)

@@ -9,12 +9,16 @@ out; the others keep working.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import json
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pluggy
 
@@ -117,26 +121,24 @@ class Plugins:
         self.info[info.name] = info
         self._backends = None
 
-    def load_entry_points(self, selected: Iterable[EntryPoint] | None = None) -> None:
+    def load_entry_points(self, selected: Iterable[Found] | None = None) -> None:
         allowed = _allowed_external()
-        eps = list(selected if selected is not None else _entry_points())
+        eps = list(selected if selected is not None else installed_entry_points())
         if allowed:
             for name in sorted(allowed - {ep.name for ep in eps}):
                 self.failures.append(
                     PluginFailure(name, ENV_VAR, f"no installed plugin is called {name!r}")
                 )
         for ep in eps:
-            dist = ep.dist.name if ep.dist is not None else "?"
-            version = ep.dist.version if ep.dist is not None else "?"
-            builtin = dist in BUILTIN_DISTRIBUTIONS
+            builtin = ep.distribution in BUILTIN_DISTRIBUTIONS
             if not builtin and allowed is not None and ep.name not in allowed:
                 continue
             try:
                 plugin = ep.load()
             except Exception as exc:  # a broken plugin must not take imagec down
-                self.failures.append(PluginFailure(ep.name, dist, _one_line(exc)))
+                self.failures.append(PluginFailure(ep.name, ep.distribution, _one_line(exc)))
                 continue
-            self.register(plugin, PluginInfo(ep.name, dist, version))
+            self.register(plugin, PluginInfo(ep.name, ep.distribution, ep.version))
 
     # -- what plugins registered ------------------------------------------------------------
 
@@ -262,11 +264,77 @@ def _hook_names() -> list[str]:
     return [n for n in dir(hookspecs) if n.startswith("imagec_")]
 
 
-def _entry_points() -> list[EntryPoint]:
-    eps: list[EntryPoint] = []
+class Found(NamedTuple):
+    """An entry point in one of imagec's groups, and the distribution that declares it."""
+
+    group: str
+    name: str
+    value: str
+    distribution: str
+    version: str
+
+    def load(self) -> Any:
+        # As importlib.metadata.EntryPoint.load does, without importing importlib.metadata.
+        module_name, _, attrs = self.value.partition(":")
+        obj = importlib.import_module(module_name.strip())
+        for attr in filter(None, attrs.split("[")[0].strip().split(".")):
+            obj = getattr(obj, attr)
+        return obj
+
+
+def installed_entry_points() -> list[Found]:
+    """imagec's entry points, sorted by distribution and name.
+
+    Scanning every installed distribution's metadata costs more than the rest of a compile's
+    start-up, so the result is cached, keyed by the import path and the name and mtime of
+    every ``*.dist-info``/``*.egg-info`` on it: installing, upgrading or removing anything
+    changes the key.
+    """
+    key = _installation_key()
+    cache_file = _cache_dir() / f"entry-points-{key}.json"
+    try:
+        return [Found(*row) for row in json.loads(cache_file.read_text())]
+    except (OSError, ValueError, TypeError):
+        pass
+    found = _scan_entry_points()
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(found))
+        os.replace(tmp, cache_file)
+    except OSError:
+        pass  # a read-only home still works, just slower
+    return found
+
+
+def _scan_entry_points() -> list[Found]:
+    from importlib.metadata import entry_points
+
+    found = []
     for group in ENTRY_POINT_GROUPS:
-        eps.extend(entry_points(group=group))
-    return sorted(eps, key=lambda ep: (ep.dist.name if ep.dist else "", ep.name))
+        for ep in entry_points(group=group):
+            dist, version = (ep.dist.name, ep.dist.version) if ep.dist else ("?", "?")
+            found.append(Found(group, ep.name, ep.value, dist, version))
+    return sorted(found, key=lambda f: (f.distribution, f.name, f.group))
+
+
+def _installation_key() -> str:
+    h = hashlib.sha256()
+    for entry in sys.path:
+        h.update(f"{entry}\0".encode())
+        try:
+            with os.scandir(entry or ".") as it:
+                for item in sorted(it, key=lambda e: e.name):
+                    if item.name.endswith((".dist-info", ".egg-info")):
+                        h.update(f"{item.name}:{item.stat().st_mtime_ns}\0".encode())
+        except OSError:
+            continue
+    return h.hexdigest()[:32]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "imagec"
 
 
 def _allowed_external() -> frozenset[str] | None:

@@ -5,6 +5,7 @@ This is the one place that knows the whole flow: document -> Spec -> Inputs -> P
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,15 +100,19 @@ def resolve(
     from imagec.integrations import registry_with_plugins
 
     registry = registry_with_plugins()
-    from imagec.stack import CONFIG_DIR_ENV_VAR, IMAGE_CONFIG_DIR, IMAGE_STACK_PATH, load_stack
-
     repo_root = root if (root / REPO_MARKER).is_dir() else None
-    active_stack = load_stack(repo_root, stack)
+    active_stack = None
+    if repo_root is not None or stack or os.environ.get("IMAGEC_STACK"):
+        from imagec.stack import load_stack  # pydantic models of its own: load when needed
+
+        active_stack = load_stack(repo_root, stack)
     requirements, apt = _requirements(doc, spec, registry, active_stack)
 
     stack_bytes = stack_path = None
     stack_env: tuple[tuple[str, str], ...] = ()
     if spec.copy_stack and active_stack is not None:
+        from imagec.stack import CONFIG_DIR_ENV_VAR, IMAGE_CONFIG_DIR, IMAGE_STACK_PATH
+
         stack_bytes = active_stack.render_for_image()
         stack_path = IMAGE_STACK_PATH
         stack_env = ((CONFIG_DIR_ENV_VAR, IMAGE_CONFIG_DIR),)
@@ -130,7 +135,7 @@ def resolve(
         find_links=tuple(find_links),
         pipeline_target=_pipeline_target(doc, root),
         image_name=spec.image_name or _default_image_name(root),
-        runtime=_runtime_source(),
+        runtime=_runtime_source() if spec.install_imagec else "wheel",
     )
     from imagec.plugins import get_plugins
 
@@ -147,7 +152,7 @@ def resolve(
 
 
 def _ignore_file(doc: Document, spec: Spec, root: Path, cli_value: str | None) -> Path | None:
-    from imagec.context.dockerignore import find_ignore_file
+    from imagec.context.source_root import find_ignore_file
 
     if cli_value is not None:
         explicit: Path | None = Path(cli_value)

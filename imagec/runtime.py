@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import os
-import runpy
 import sys
 import types
 from collections.abc import Callable
@@ -125,6 +124,8 @@ def run(file: str | os.PathLike[str], name: str | None = None) -> Any:
     # Sibling modules of the file (``from steps import train``) must be importable.
     sys.path.insert(0, os.path.dirname(path))
     try:
+        import runpy
+
         runpy.run_path(path, run_name="__imagec_pipeline__")
     finally:
         sys.path.remove(os.path.dirname(path))

@@ -14,7 +14,6 @@ import io
 import json
 import zipfile
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 import imagec
@@ -28,15 +27,19 @@ def wheel_name() -> str:
 
 def installed_from_index() -> bool:
     """True when this imagec came from a package index (so the image can pip-install the same
-    version); False for editable, local-path and VCS installs."""
-    try:
-        dist = metadata.distribution("imagec")
-    except metadata.PackageNotFoundError:
+    version); False for editable, local-path and VCS installs.
+
+    pip records ``direct_url.json`` for every install that did not come from an index; an
+    editable install imports from the source tree, where there is no ``.dist-info`` at all.
+    """
+    site = Path(imagec.__file__).parent.parent
+    dist_info = site / f"imagec-{imagec.__version__}.dist-info"
+    if not dist_info.is_dir():
         return False
-    direct = dist.read_text("direct_url.json")
-    if direct is None:
+    direct = dist_info / "direct_url.json"
+    if not direct.is_file():
         return True
-    return not json.loads(direct).get("url", "").startswith(("file:", "git+", "hg+"))
+    return not json.loads(direct.read_text()).get("url", "").startswith(("file:", "git+", "hg+"))
 
 
 def _package_files() -> list[tuple[str, bytes]]:

@@ -6,21 +6,41 @@ moby/patternmatcher and the classic build walk); the archive is reproducible.
 
 from __future__ import annotations
 
-from imagec.context.dockerignore import (
-    CONTAINERIGNORE,
-    DOCKERIGNORE,
-    IgnoreLine,
-    IgnoreRules,
-    find_ignore_file,
-    parse_ignore,
-    read_ignore_file,
-    rules_from_text,
-)
-from imagec.context.pattern import DockerPattern, IgnoreMatcher, InvalidPatternError
-from imagec.context.selection import ContextSelection, keep_paths, select_context
-from imagec.context.source_root import REPO_MARKER, SourceRoot, detect_source_root
-from imagec.context.tarball import DEFAULT_MTIME, ExtraFile, context_digest, write_context_tar
-from imagec.context.walk import ContextEntry, leaf_listing, walk_context
+# Names resolve lazily: compiling needs only source_root, not the pattern machinery.
+_WHERE = {
+    "CONTAINERIGNORE": "source_root",
+    "DOCKERIGNORE": "source_root",
+    "REPO_MARKER": "source_root",
+    "SourceRoot": "source_root",
+    "detect_source_root": "source_root",
+    "find_ignore_file": "source_root",
+    "IgnoreLine": "dockerignore",
+    "IgnoreRules": "dockerignore",
+    "parse_ignore": "dockerignore",
+    "read_ignore_file": "dockerignore",
+    "rules_from_text": "dockerignore",
+    "DockerPattern": "pattern",
+    "IgnoreMatcher": "pattern",
+    "InvalidPatternError": "pattern",
+    "ContextSelection": "selection",
+    "select_context": "selection",
+    "DEFAULT_MTIME": "tarball",
+    "ExtraFile": "tarball",
+    "context_digest": "tarball",
+    "write_context_tar": "tarball",
+    "ContextEntry": "walk",
+    "leaf_listing": "walk",
+    "walk_context": "walk",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'imagec.context' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"imagec.context.{_WHERE[name]}"), name)
+
 
 __all__ = [
     "CONTAINERIGNORE",
@@ -39,7 +59,6 @@ __all__ = [
     "context_digest",
     "detect_source_root",
     "find_ignore_file",
-    "keep_paths",
     "leaf_listing",
     "parse_ignore",
     "read_ignore_file",

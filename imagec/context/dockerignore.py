@@ -19,9 +19,6 @@ from imagec.context.gosyntax import clean, trim_space
 from imagec.context.pattern import DockerPattern, IgnoreMatcher, InvalidPatternError
 from imagec.errors import SpecError
 
-DOCKERIGNORE = ".dockerignore"
-CONTAINERIGNORE = ".containerignore"
-
 _BOM = "\ufeff"
 # bufio.Scanner's default limit: Docker fails on a line of 64 KiB or more.
 _MAX_LINE = 64 * 1024
@@ -116,22 +113,3 @@ def read_ignore_file(path: str | Path) -> IgnoreRules:
     except OSError as exc:
         raise SpecError(f"cannot read ignore file: {exc.strerror or exc}", file=path) from None
     return rules_from_text(data, file=path)
-
-
-def find_ignore_file(root: str | Path, explicit: str | Path | None = None) -> Path | None:
-    """The ignore file a build of ``root`` uses, or None.
-
-    An explicit file always wins and is returned as given, even if it does not exist
-    (reading it then fails with a clear error). Otherwise
-    ``.containerignore`` in the root, then ``.dockerignore``: the order Podman and
-    Buildah use, so a tree carrying both files gets the same context from either
-    engine. A dangling symlink counts as absent, as it does for Docker.
-    """
-    root = Path(root)
-    if explicit is not None:
-        return Path(explicit)
-    for name in (CONTAINERIGNORE, DOCKERIGNORE):
-        candidate = root / name
-        if candidate.exists():
-            return candidate
-    return None

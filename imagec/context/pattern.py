@@ -10,7 +10,7 @@ quirks included (see :meth:`IgnoreMatcher.match_child`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 import pathspec
 
@@ -26,8 +26,8 @@ EXACT, PREFIX, SUFFIX, REGEX = "exact", "prefix", "suffix", "regexp"
 # "x{2}" a repetition. None of these turn a literal pattern into a regexp one.
 _REGEX_ESCAPED = frozenset(".+()$")
 
-# One bool per pattern: did this directory match it (``MatchInfo.parentMatched``).
-MatchState = tuple[bool, ...]
+# Which patterns a directory matched (``MatchInfo.parentMatched``), bit i for pattern i.
+MatchState = int
 
 
 class InvalidPatternError(ValueError):
@@ -184,7 +184,7 @@ def _glob_problem(text: str) -> str:
 class IgnoreMatcher:
     """An ordered list of :class:`DockerPattern` — patternmatcher's ``PatternMatcher``."""
 
-    __slots__ = ("_fns", "_kinds", "exception_prefixes", "has_exceptions", "patterns")
+    __slots__ = ("_rows", "exception_prefixes", "has_exceptions", "patterns")
 
     def __init__(self, patterns: Iterable[DockerPattern | str]) -> None:
         compiled = [p if isinstance(p, DockerPattern) else DockerPattern(p) for p in patterns]
@@ -195,8 +195,7 @@ class IgnoreMatcher:
         # The walk may enter an excluded directory only for a "!" pattern whose text
         # literally starts with that directory's path (no wildcard reasoning).
         self.exception_prefixes = tuple(p.text + "/" for p in self.patterns if p.exception)
-        self._fns = tuple(p.matches for p in self.patterns)
-        self._kinds = tuple(p.exception for p in self.patterns)
+        self._rows = tuple((1 << i, p.exception, p.matches) for i, p in enumerate(self.patterns))
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -213,34 +212,10 @@ class IgnoreMatcher:
         matched = False
         parts = path.split("/")
         parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
-        for exception, fn in zip(self._kinds, self._fns, strict=True):
+        for _bit, exception, fn in self._rows:
             if exception != matched:
                 continue
             if fn(path) or any(fn(parent) for parent in parents):
-                matched = not exception
-        return matched
-
-    def excluded_legacy(self, path: str) -> bool:
-        """patternmatcher's deprecated package-level ``Matches``.
-
-        The docker CLI still uses it to decide whether the Dockerfile and the ignore
-        file need a ``!`` exception. It checks only the one parent directory as deep
-        as the pattern, which can miss exclusions.
-        """
-        path = clean(path)
-        if path == ".":
-            return False
-        matched = False
-        parent = path.rpartition("/")[0]
-        parent_parts = parent.split("/") if parent else []
-        for pattern, exception, fn in zip(self.patterns, self._kinds, self._fns, strict=True):
-            if exception != matched:
-                continue
-            hit = bool(fn(path))
-            depth = pattern.text.count("/") + 1
-            if not hit and parent and depth <= len(parent_parts):
-                hit = bool(fn("/".join(parent_parts[:depth])))
-            if hit:
                 matched = not exception
         return matched
 
@@ -254,41 +229,25 @@ class IgnoreMatcher:
         ``**/*.txt`` followed by ``!keep`` still excludes ``keep/x.txt``.
         """
         matched = False
-        state = []
-        append = state.append
+        hits = 0
         if parent is None:
             parts = path.split("/")
             parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
-            for exception, fn in zip(self._kinds, self._fns, strict=True):
+            for bit, exception, fn in self._rows:
                 if exception != matched:
-                    append(False)
                     continue
-                hit = bool(fn(path)) or any(fn(p) for p in parents)
-                append(hit)
-                if hit:
+                if fn(path) or any(fn(p) for p in parents):
+                    hits |= bit
                     matched = not exception
-            return matched, tuple(state)
-        for exception, fn, inherited in zip(self._kinds, self._fns, parent, strict=True):
-            if inherited:
-                append(True)
+            return matched, hits
+        # The walk's hot loop: one call per entry, so kept to plain operations.
+        for bit, exception, fn in self._rows:
+            if (parent & bit) or (exception == matched and fn(path)):
+                hits |= bit
                 matched = not exception
-                continue
-            if exception != matched:
-                append(False)
-                continue
-            hit = bool(fn(path))
-            append(hit)
-            if hit:
-                matched = not exception
-        return matched, tuple(state)
+        return matched, hits
 
     def may_descend(self, directory: str) -> bool:
         """Whether the walk enters the excluded ``directory`` (a ``!`` pattern starts with it)."""
         prefix = directory + "/"
         return any(p.startswith(prefix) for p in self.exception_prefixes)
-
-    def with_exceptions(self, paths: Sequence[str]) -> IgnoreMatcher:
-        """A copy with ``!path`` appended for each path (how Docker keeps build files)."""
-        if not paths:
-            return self
-        return IgnoreMatcher([*self.patterns, *(DockerPattern("!" + p) for p in paths)])

@@ -6,14 +6,15 @@ This is the entry point for the CLI (``imagec context ROOT --list``) and the com
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from imagec.context.dockerignore import IgnoreRules, find_ignore_file, read_ignore_file
+from imagec.context.dockerignore import IgnoreRules, read_ignore_file
 from imagec.context.gosyntax import clean
 from imagec.context.pattern import IgnoreMatcher
+from imagec.context.source_root import find_ignore_file
 from imagec.context.tarball import DEFAULT_MTIME, ExtraFile, context_digest, write_context_tar
 from imagec.context.walk import ContextEntry, leaf_listing, walk_context
 from imagec.errors import SpecError
@@ -26,11 +27,11 @@ class ContextSelection:
     root: Path
     ignore_file: Path | None  # the ignore file in use, None when there is none
     rules: IgnoreRules | None
-    matcher: IgnoreMatcher  # the file's patterns plus the exceptions for ``kept``
+    matcher: IgnoreMatcher  # the ignore file's patterns (empty without one)
     kept: tuple[str, ...]  # paths (relative to root) sent even if excluded
 
     def entries(self) -> Iterator[ContextEntry]:
-        return walk_context(self.root, self.matcher)
+        return walk_context(self.root, self.matcher, keep=self.kept)
 
     def leaf_listing(self) -> list[str]:
         return leaf_listing(self.entries())
@@ -64,9 +65,10 @@ def select_context(
     """Resolve the ignore file for ``root`` and the paths that must be sent.
 
     ``ignore_file`` overrides the lookup of ``.containerignore`` / ``.dockerignore``
-    (see :func:`~imagec.context.dockerignore.find_ignore_file`). ``dockerfile`` is the
-    build file in use, relative to ``root`` or absolute; it and the ignore file are
-    always sent when they are inside the root, as the docker CLI does.
+    (see :func:`~imagec.context.source_root.find_ignore_file`). ``dockerfile`` is the
+    build file in use, relative to ``root`` or absolute. It and the ignore file are
+    always sent when they are inside the root, as the docker CLI promises; unlike the
+    CLI, imagec keeps that promise when the legacy check it uses misses an exclusion.
     """
     root = Path(root)
     if not root.is_dir():
@@ -75,8 +77,8 @@ def select_context(
     path = find_ignore_file(root, ignore_file)
     rules = read_ignore_file(path) if path is not None else None
     matcher = rules.matcher if rules is not None else IgnoreMatcher([])
-    kept = [p for p in (_inside(root, path), _inside(root, dockerfile)) if p]
-    return ContextSelection(root, path, rules, keep_paths(matcher, kept), tuple(kept))
+    kept = tuple(dict.fromkeys(p for p in (_inside(root, path), _inside(root, dockerfile)) if p))
+    return ContextSelection(root, path, rules, matcher, kept)
 
 
 def _inside(root: Path, path: str | Path | None) -> str | None:
@@ -86,32 +88,6 @@ def _inside(root: Path, path: str | Path | None) -> str | None:
     full = os.path.join(os.path.abspath(root), path)
     rel = os.path.relpath(os.path.abspath(full), os.path.abspath(root))
     rel = clean(rel.replace(os.sep, "/"))
-    if rel == "." or rel == ".." or rel.startswith("../"):
+    if rel in (".", "..") or rel.startswith("../"):
         return None
     return rel
-
-
-def keep_paths(matcher: IgnoreMatcher, paths: Sequence[str]) -> IgnoreMatcher:
-    """Append ``!path`` for each path that would otherwise not be sent.
-
-    The docker CLI (``TrimBuildFilesFromExcludes``) appends the exception when its
-    legacy ``Matches`` says the path is excluded; that check misses some exclusions
-    (it looks at a single parent directory), so a path the walk would still drop
-    gets the exception too.
-    """
-    for path in paths:
-        if matcher.excluded_legacy(path) or not would_send(matcher, path):
-            matcher = matcher.with_exceptions([path])
-    return matcher
-
-
-def would_send(matcher: IgnoreMatcher, path: str) -> bool:
-    """Whether the walk sends ``path`` (a file), following it down from the root."""
-    parts = path.split("/")
-    state = None
-    for depth in range(1, len(parts) + 1):
-        rel = "/".join(parts[:depth])
-        skip, state = matcher.match_child(rel, state)
-        if skip and (depth == len(parts) or not matcher.may_descend(rel)):
-            return False
-    return True

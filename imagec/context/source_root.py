@@ -1,4 +1,5 @@
-"""Which directory is the user's source tree (the build context root).
+"""Which directory is the user's source tree (the build context root), and which ignore file
+applies to it. Kept free of the pattern machinery: compiling needs only these answers.
 
 Rules, first match wins:
 
@@ -16,6 +17,8 @@ from pathlib import Path
 from imagec.errors import SpecError
 
 REPO_MARKER = ".imagec"
+DOCKERIGNORE = ".dockerignore"
+CONTAINERIGNORE = ".containerignore"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +57,22 @@ def detect_source_root(
         if (directory / REPO_MARKER).is_dir():
             return SourceRoot(directory, f"imagec repository at {directory} ({REPO_MARKER}/)")
     return SourceRoot(start_dir, start_label)
+
+
+def find_ignore_file(root: str | Path, explicit: str | Path | None = None) -> Path | None:
+    """The ignore file a build of ``root`` uses, or None.
+
+    An explicit file always wins and is returned as given, even if it does not exist
+    (reading it then fails with a clear error). Otherwise
+    ``.containerignore`` in the root, then ``.dockerignore``: the order Podman and
+    Buildah use, so a tree carrying both files gets the same context from either
+    engine. A dangling symlink counts as absent, as it does for Docker.
+    """
+    root = Path(root)
+    if explicit is not None:
+        return Path(explicit)
+    for name in (CONTAINERIGNORE, DOCKERIGNORE):
+        candidate = root / name
+        if candidate.exists():
+            return candidate
+    return None

@@ -51,13 +51,36 @@ class _Header:
     def __init__(self, mtime: int) -> None:
         if not 0 <= mtime <= _MAX_OCTAL_SIZE:
             raise ValueError(f"mtime {mtime} does not fit a tar header")
-        ids = b"0000000\x00" * 2
+        self.ids = b"0000000\x00" * 2  # uid, gid
         self.mtime = b"%011o\x00" % mtime
-        self.tail = b"ustar\x0000" + bytes(64) + b"0000000\x00" * 2  # magic..devminor
-        self.base_sum = sum(ids) + sum(self.mtime) + sum(self.tail) + 8 * 32  # chksum: spaces
-        self.ids = ids
+        # magic, version, empty user and group names, device numbers
+        self.tail = b"ustar\x0000" + bytes(64) + b"0000000\x00" * 2
+        self.base_sum = sum(self.ids) + sum(self.mtime) + sum(self.tail) + 8 * 32  # chksum: spaces
+        # Everything after the type flag when there is no link name and no prefix.
+        self.plain_tail = bytes(100) + self.tail + bytes(155 + 12)
+        self.modes = {m: (b"%07o\x00" % m, sum(b"%07o\x00" % m)) for m in (0o644, 0o755, 0o777)}
 
     def build(self, name: bytes, mode: int, size: int, kind: bytes, link: bytes) -> bytes:
+        if len(name) <= 100 and not link and size <= _MAX_OCTAL_SIZE and name.isascii():
+            # The common case, kept short: a plain ASCII name, no link, no pax records.
+            mode_f, mode_sum = self.modes[mode]
+            size_f = b"%011o\x00" % size
+            checksum = self.base_sum + sum(name) + mode_sum + sum(size_f) + kind[0]
+            return b"".join(
+                (
+                    name.ljust(100, b"\x00"),
+                    mode_f,
+                    self.ids,
+                    size_f,
+                    self.mtime,
+                    b"%06o\x00 " % checksum,
+                    kind,
+                    self.plain_tail,
+                )
+            )
+        return self.build_general(name, mode, size, kind, link)
+
+    def build_general(self, name: bytes, mode: int, size: int, kind: bytes, link: bytes) -> bytes:
         pax: dict[str, bytes] = {}
         prefix = b""
         if len(name) > 100 or not name.isascii():
@@ -78,15 +101,8 @@ class _Header:
             out += records + _padding(len(records))
         mode_f = b"%07o\x00" % mode
         size_f = b"%011o\x00" % size
-        checksum = (
-            self.base_sum
-            + sum(name)
-            + sum(mode_f)
-            + sum(size_f)
-            + kind[0]
-            + sum(link)
-            + sum(prefix)
-        )
+        checksum = self.base_sum + sum(name) + sum(mode_f) + sum(size_f) + kind[0]
+        checksum += sum(link) + sum(prefix)
         return out + b"".join(
             (
                 name.ljust(100, b"\x00"),
@@ -129,7 +145,7 @@ def _padding(size: int) -> bytes:
 
 
 class _Sink:
-    """Hashes everything and forwards it to ``fileobj`` in large writes."""
+    """Hashes the archive and forwards it to ``fileobj`` in ~1 MiB writes."""
 
     def __init__(self, fileobj: BinaryIO | None) -> None:
         self.hash = hashlib.sha256()
@@ -144,19 +160,23 @@ class _Sink:
             self.flush()
 
     def flush(self) -> None:
-        if not self.parts:
-            return
-        data = b"".join(self.parts)
-        self.parts.clear()
-        self.pending = 0
-        self.hash.update(data)
-        if self.write_out is not None:
-            self.write_out(data)
+        if self.parts:
+            data = b"".join(self.parts)
+            self.parts.clear()
+            self.pending = 0
+            self.hash.update(data)
+            if self.write_out is not None:
+                self.write_out(data)
+
+    def close(self) -> str:
+        self.flush()
+        return self.hash.hexdigest()
 
 
-# An archive member: (name, kind, source). The source is the walked entry, the
-# ExtraFile, or None for a directory implied by the prefix or an extra file's name.
-_Member = tuple[str, str, "ContextEntry | ExtraFile | None"]
+# An archive member: (name, kind, source), shaped like a ContextEntry so walked entries
+# pass through as they are. The source is the path on disk, the ExtraFile, or None for
+# a directory implied by the prefix or an extra file's name.
+_Member = tuple[str, str, "str | ExtraFile | None"]
 
 
 def _key(name: str) -> tuple[bytes, ...]:
@@ -196,14 +216,19 @@ def _synthetic(prefix: str, extra: Mapping[str, bytes | ExtraFile]) -> list[_Mem
 
 def _members(
     entries: Iterable[ContextEntry], prefix: str, extra: Mapping[str, bytes | ExtraFile]
-) -> Iterator[_Member]:
+) -> Iterable[_Member]:
     synthetic = _synthetic(prefix, extra)
     if not synthetic:
-        for entry in entries:
-            yield entry.path, entry.kind, entry
-        return
+        return entries  # already in archive order
+    return _merged(synthetic, entries, prefix)
+
+
+def _merged(
+    synthetic: list[_Member], entries: Iterable[ContextEntry], prefix: str
+) -> Iterator[_Member]:
+    """Walked entries (under ``prefix``) and synthetic members, in one archive order."""
     lead = prefix + "/" if prefix else ""
-    walked = ((lead + e.path, e.kind, e) for e in entries)
+    walked = ((lead + e.path, e.kind, e.fspath) for e in entries)
     previous: _Member | None = None
     for item in heapq.merge(synthetic, walked, key=lambda item: _key(item[0])):
         if previous is not None and item[0] == previous[0]:
@@ -214,13 +239,12 @@ def _members(
         yield item
 
 
-def _file_mode(st_mode: int) -> int:
-    return 0o755 if st_mode & 0o111 else 0o644
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _copy_file(sink: _Sink, header: _Header, name: bytes, fspath: str) -> None:
     try:
-        fd = os.open(fspath, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(fspath, _OPEN_FLAGS)
     except (FileNotFoundError, NotADirectoryError):
         return  # removed while archiving; Docker skips it too
     except OSError as exc:
@@ -232,7 +256,7 @@ def _copy_file(sink: _Sink, header: _Header, name: bytes, fspath: str) -> None:
         if not stat.S_ISREG(st.st_mode):
             return
         size = st.st_size
-        sink.add(header.build(name, _file_mode(st.st_mode), size, _TYPE[FILE], b""))
+        head = header.build(name, 0o755 if st.st_mode & 0o111 else 0o644, size, b"0", b"")
         if size <= _CHUNK:
             data = os.read(fd, size)
             while len(data) < size:
@@ -240,16 +264,20 @@ def _copy_file(sink: _Sink, header: _Header, name: bytes, fspath: str) -> None:
                 if not more:
                     raise SpecError("file shrank while it was being archived", file=fspath)
                 data += more
+            sink.parts += (head, data, _ZERO_BLOCK[: -size % BLOCK])
+            sink.pending += BLOCK + size
+            if sink.pending >= _FLUSH:
+                sink.flush()
+            return
+        sink.add(head)
+        sink.flush()
+        left = size
+        while left:
+            data = os.read(fd, min(_CHUNK, left))
+            if not data:
+                raise SpecError("file shrank while it was being archived", file=fspath)
+            left -= len(data)
             sink.add(data)
-        else:
-            sink.flush()
-            left = size
-            while left:
-                data = os.read(fd, min(_CHUNK, left))
-                if not data:
-                    raise SpecError("file shrank while it was being archived", file=fspath)
-                left -= len(data)
-                sink.add(data)
         sink.add(_padding(size))
     finally:
         os.close(fd)
@@ -270,12 +298,21 @@ def write_context_tar(
     entries of their own). ``extra`` adds in-memory files by archive name, with parent
     directories implied; a name also present in the tree is a ``ValueError``.
     """
-    sink = _Sink(fileobj)
     header = _Header(mtime)
     prefix = _relative_name(prefix, "prefix") if prefix else ""
-    for member_name, kind, source in _members(entries, prefix, extra or {}):
+    members = _members(entries, prefix, extra or {})
+    sink = _Sink(fileobj)
+    _write_members(sink, header, members)
+    sink.add(_ZERO_BLOCK * 2)
+    return sink.close()
+
+
+def _write_members(sink: _Sink, header: _Header, members: Iterable[_Member]) -> None:
+    for member_name, kind, source in members:
         name = member_name.encode("utf-8", "surrogateescape")
-        if kind == DIR:
+        if kind == FILE and isinstance(source, str):
+            _copy_file(sink, header, name, source)
+        elif kind == DIR:
             sink.add(header.build(name + b"/", 0o755, 0, _TYPE[DIR], b""))
         elif isinstance(source, ExtraFile):
             data = source.data
@@ -284,19 +321,13 @@ def write_context_tar(
             sink.add(data)
             sink.add(_padding(len(data)))
         elif kind == SYMLINK:
-            assert source is not None
+            assert isinstance(source, str)
             try:
-                target = os.readlink(source.fspath)
+                target = os.readlink(source)
             except OSError:
                 continue  # replaced or removed while archiving
             link = target.encode("utf-8", "surrogateescape")
             sink.add(header.build(name, 0o777, 0, _TYPE[SYMLINK], link))
-        else:
-            assert source is not None
-            _copy_file(sink, header, name, source.fspath)
-    sink.add(_ZERO_BLOCK * 2)
-    sink.flush()
-    return sink.hash.hexdigest()
 
 
 def context_digest(

@@ -9,6 +9,7 @@ exception can bring files back. Symlinks are sent as symlinks and never followed
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -28,8 +29,10 @@ class ContextEntry(NamedTuple):
     fspath: str  # where it is on disk
 
 
-def _name_key(entry: os.DirEntry[str]) -> bytes:
-    # Go sorts names by their bytes; for undecodable names that differs from str order.
+_name = operator.attrgetter("name")
+
+
+def _name_bytes(entry: os.DirEntry[str]) -> bytes:
     return entry.name.encode("utf-8", "surrogateescape")
 
 
@@ -41,26 +44,39 @@ def _list_dir(fspath: str) -> list[os.DirEntry[str]]:
         return []  # removed or replaced while walking
     except OSError as exc:
         raise SpecError(f"cannot read directory: {exc.strerror or exc}", file=fspath) from None
-    entries.sort(key=_name_key)
+    entries.sort(key=_name)
+    if not all(map(str.isascii, map(_name, entries))):
+        # Go sorts names by their bytes; with undecodable names str order differs.
+        entries.sort(key=_name_bytes)
     return entries
 
 
-def walk_context(root: str | Path, matcher: IgnoreMatcher | None = None) -> Iterator[ContextEntry]:
+def walk_context(
+    root: str | Path, matcher: IgnoreMatcher | None = None, *, keep: Iterable[str] = ()
+) -> Iterator[ContextEntry]:
     """Yield every entry the docker CLI would send for ``root``, in archive order.
 
     Regular files (hard links included), directories and symlinks are sent. Sockets,
     FIFOs and device nodes are skipped: they cannot be meaningfully copied into an
     image. Entries are produced lazily; only one directory listing per level of
     depth is held in memory.
+
+    ``keep`` lists paths (relative, "/"-separated) sent even when excluded, like the
+    Dockerfile and the ignore file. The docker CLI does this by appending ``!path``
+    patterns; here the walk enters their excluded parent directories the same way
+    (without sending them), and the path is matched literally, never as a glob.
     """
     top = os.fspath(root)
     if not os.path.isdir(top):
         raise SpecError("build context root is not a directory", file=top)
     use = matcher if matcher else None
+    kept = frozenset(keep)
+    kept_parents = frozenset(p.rsplit("/", i)[0] for p in kept for i in range(1, p.count("/") + 1))
     # One level per open directory: (remaining entries, relative prefix, match state).
     stack: list[tuple[Iterator[os.DirEntry[str]], str, MatchState | None]] = [
         (iter(_list_dir(top)), "", None)
     ]
+    new = tuple.__new__  # builds a ContextEntry without NamedTuple's Python-level __new__
     while stack:
         entries, prefix, state = stack[-1]
         for entry in entries:
@@ -69,19 +85,21 @@ def walk_context(root: str | Path, matcher: IgnoreMatcher | None = None) -> Iter
             child_state: MatchState | None = None
             if use is not None:
                 skip, child_state = use.match_child(rel, state)
-                if skip:
-                    if is_dir and use.has_exceptions and use.may_descend(rel):
+                if skip and rel not in kept:
+                    if is_dir and (
+                        (use.has_exceptions and use.may_descend(rel)) or rel in kept_parents
+                    ):
                         stack.append((iter(_list_dir(entry.path)), rel + "/", child_state))
                         break
                     continue
             if is_dir:
-                yield ContextEntry(rel, DIR, entry.path)
+                yield new(ContextEntry, (rel, DIR, entry.path))
                 stack.append((iter(_list_dir(entry.path)), rel + "/", child_state))
                 break
-            if entry.is_symlink():
-                yield ContextEntry(rel, SYMLINK, entry.path)
-            elif entry.is_file(follow_symlinks=False):
-                yield ContextEntry(rel, FILE, entry.path)
+            if entry.is_file(follow_symlinks=False):
+                yield new(ContextEntry, (rel, FILE, entry.path))
+            elif entry.is_symlink():
+                yield new(ContextEntry, (rel, SYMLINK, entry.path))
         else:
             stack.pop()
 

@@ -62,11 +62,6 @@ def test_parent_results(case: dict) -> None:
     assert walk_decision(matcher, case["path"]) is case["walk"]
 
 
-@pytest.mark.parametrize(("pattern", "path", "expected"), V["legacy"])
-def test_legacy_matches(pattern: str, path: str, expected: bool) -> None:
-    assert IgnoreMatcher([pattern]).excluded_legacy(path) is expected
-
-
 @pytest.mark.parametrize("pattern", V["invalid"])
 def test_invalid(pattern: str) -> None:
     with pytest.raises(InvalidPatternError):

@@ -205,7 +205,9 @@ class _ShellWord:
         while True:
             ch = self.scanner.next()
             if ch == EOF:
-                raise LexError("unexpected end of statement while looking for matching single-quote")
+                raise LexError(
+                    "unexpected end of statement while looking for matching single-quote"
+                )
             if ch == "'":
                 if self.lex.raw_quotes:
                     result.append(ch)
@@ -220,7 +222,9 @@ class _ShellWord:
         while True:
             peek = self.scanner.peek()
             if peek == EOF:
-                raise LexError("unexpected end of statement while looking for matching double-quote")
+                raise LexError(
+                    "unexpected end of statement while looking for matching double-quote"
+                )
             if peek == '"':
                 ch = self.scanner.next()
                 if self.lex.raw_quotes:

@@ -133,8 +133,15 @@ def hadolint_binary() -> str:
 def hadolint(paths: list[Path]) -> list[dict]:
     """hadolint's findings for ``paths`` with the repository's configuration."""
     proc = subprocess.run(
-        [hadolint_binary(), "--config", str(HADOLINT_CONFIG), "--no-color", "-f", "json",
-         *map(str, paths)],
+        [
+            hadolint_binary(),
+            "--config",
+            str(HADOLINT_CONFIG),
+            "--no-color",
+            "-f",
+            "json",
+            *map(str, paths),
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "NO_COLOR": "1"},

@@ -105,13 +105,13 @@ def split_docker_domain(name: str) -> tuple[str, str]:
     maybe_domain, sep, maybe_remote = name.partition("/")
     if not sep:
         return DEFAULT_DOMAIN, OFFICIAL_REPO_PREFIX + name
-    if maybe_domain == LOCALHOST:
-        domain, remote = maybe_domain, maybe_remote
-    elif maybe_domain == LEGACY_DEFAULT_DOMAIN:
+    if maybe_domain == LEGACY_DEFAULT_DOMAIN:
         domain, remote = DEFAULT_DOMAIN, maybe_remote
-    elif any(c in maybe_domain for c in ".:"):
-        domain, remote = maybe_domain, maybe_remote
-    elif maybe_domain.lower() != maybe_domain:
+    elif (
+        maybe_domain == LOCALHOST  # a reserved namespace: always a domain
+        or any(c in maybe_domain for c in ".:")  # a host name, an address or a port
+        or maybe_domain.lower() != maybe_domain  # namespaces are lower case: a domain
+    ):
         domain, remote = maybe_domain, maybe_remote
     else:
         domain, remote = DEFAULT_DOMAIN, name

@@ -29,7 +29,7 @@ from imagec.ir import (
     Workdir,
 )
 
-from .support import FakeBuildah
+from .support import BUILDAH_PLUGIN, FakeBuildah
 
 BASE = From(Origin("default base image"), "docker.io/library/python:3.11-slim")
 
@@ -124,6 +124,13 @@ def test_invalid_options_are_one_line_errors(buildah_plugin, options, message):
         buildah_plugin.BuildahBackend.from_options(options)
     assert str(exc.value).startswith(message)
     assert "\n" not in str(exc.value)
+
+
+def test_every_option_is_described_in_the_readme(buildah_plugin):
+    readme = (BUILDAH_PLUGIN / "README.md").read_text()
+    for name, field in buildah_plugin.BuildahOptions.model_fields.items():
+        assert f"| `{name}` |" in readme
+        assert field.description, f"option {name} has no description for `imagec backends`"
 
 
 def test_platform_is_passed_to_buildah_from(buildah_plugin):

@@ -61,6 +61,7 @@ class BuildahBackend(Backend):
     def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
         # The context holds the build file (our script) next to the files it copies from.
         build.context.export(out_dir, force=force)
+        (out_dir / SCRIPT_NAME).chmod(0o755)  # so that ./build.sh works as well
 
 
 @hookimpl

@@ -1,0 +1,175 @@
+"""A Docker engine session on docker-py's low-level ``APIClient`` (imported here only)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from imagec.backend import Health
+from imagec.enginebuild.connect import PING_TIMEOUT, root_cause, unreachable
+from imagec.enginebuild.refs import split_tag
+from imagec.enginebuild.session import BuildParams, ImageInfo
+from imagec.errors import EngineError
+
+if TYPE_CHECKING:
+    import docker
+
+DEFAULT_URL = "unix:///var/run/docker.sock"
+HOW_TO_START = (
+    "start the engine (`dockerd`, or `systemctl start docker`) or point DOCKER_HOST or "
+    "--url at a running one; install it with `apt-get install docker.io` "
+    "(`bash .ci/engines.sh` sets up imagec's test machines)"
+)
+SHORT_HOW = "start `dockerd` or set DOCKER_HOST (test machines: `bash .ci/engines.sh`)"
+SDK_MISSING = "the Docker SDK is not installed; install it with `pip install 'docker>=7'`"
+MIN_API = "1.24"  # any engine answers /_ping at this version
+TIMEOUT = 300  # seconds between messages of a push or an inspect; builds have none
+
+
+def resolve_url(url: str | None) -> str:
+    return url or os.environ.get("DOCKER_HOST") or DEFAULT_URL
+
+
+def _client_kwargs(url: str | None) -> dict[str, Any]:
+    """What ``docker.from_env()`` would use (TLS included), with ``url`` overriding the host."""
+    from docker.utils import kwargs_from_env
+
+    kwargs = kwargs_from_env()
+    if url:
+        kwargs["base_url"] = url
+        if url.startswith(("unix://", "npipe://")):
+            kwargs.pop("tls", None)
+    return kwargs
+
+
+def health(url: str | None = None) -> Health:
+    try:
+        import docker
+        from docker.errors import DockerException
+    except ImportError:
+        return Health(False, SDK_MISSING)
+    where = resolve_url(url)
+    try:
+        api = docker.APIClient(version=MIN_API, timeout=PING_TIMEOUT, **_client_kwargs(url))
+        try:
+            api.ping()
+        finally:
+            api.close()
+    except (DockerException, OSError) as exc:
+        return Health(False, str(unreachable("docker", where, exc, SHORT_HOW)))
+    return Health(True)
+
+
+@contextmanager
+def connect(url: str | None) -> Iterator[DockerSession]:
+    try:
+        import docker
+    except ImportError:
+        raise EngineError(SDK_MISSING) from None
+    where = resolve_url(url)
+    kwargs = _client_kwargs(url)
+    try:
+        # A short first contact, so a dead host fails fast; then the negotiated API version.
+        probe = docker.APIClient(version=MIN_API, timeout=PING_TIMEOUT, **kwargs)
+        try:
+            probe.ping()
+        finally:
+            probe.close()
+        api = docker.APIClient(version="auto", timeout=TIMEOUT, **kwargs)
+    except (docker.errors.DockerException, OSError) as exc:
+        raise unreachable("docker", where, exc, HOW_TO_START) from None
+    session = DockerSession(api, where)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+class DockerSession:
+    engine = "docker"
+
+    def __init__(self, api: docker.APIClient, url: str) -> None:
+        self.api = api
+        self.url = url
+        self._responses: list[Any] = []
+
+    @contextmanager
+    def _calls(self, what: str) -> Iterator[None]:
+        """SDK and connection errors as one-line ``EngineError``s."""
+        import docker.errors
+        import requests.exceptions
+
+        try:
+            yield
+        except docker.errors.APIError as exc:
+            reason = " ".join(str(exc.explanation or exc).split())
+            raise EngineError(f"docker: {what} failed: {reason}") from None
+        except (requests.exceptions.ConnectionError, OSError) as exc:
+            raise unreachable("docker", self.url, exc, HOW_TO_START) from None
+        except requests.exceptions.RequestException as exc:
+            raise EngineError(f"docker: {what} failed: {root_cause(exc)}") from None
+
+    def image(self, ref: str) -> ImageInfo | None:
+        import docker.errors
+
+        with self._calls(f"inspecting {ref}"):
+            try:
+                attrs = self.api.inspect_image(ref)
+            except docker.errors.NotFound:
+                return None
+        labels = (attrs.get("Config") or {}).get("Labels") or {}
+        return ImageInfo(attrs["Id"], dict(labels))
+
+    def build(self, body: Iterable[bytes], params: BuildParams) -> Iterator[dict[str, Any]]:
+        # The SDK's stream does not close its HTTP response when abandoned; keep a handle
+        # on it (a requests response hook) so an interrupted build hangs up at once.
+        def keep(response: Any, **_: Any) -> None:
+            self._responses.append(response)
+
+        self.api.hooks["response"].append(keep)
+        try:
+            with self._calls("build"):
+                messages = self.api.build(
+                    fileobj=body,
+                    custom_context=True,
+                    dockerfile=params.build_file,
+                    rm=True,
+                    forcerm=True,  # no build container is left behind, also on failure
+                    decode=True,
+                    nocache=params.no_cache,
+                    pull=params.pull,
+                    buildargs=params.build_args or None,
+                    labels=params.labels,
+                    network_mode=params.network,
+                    platform=params.platform,
+                    timeout=None,  # a RUN step may print nothing for a long time
+                )
+                yield from messages
+        finally:
+            self.api.hooks["response"].remove(keep)
+            for response in self._responses:
+                response.close()
+            self._responses.clear()
+
+    def tag(self, image_id: str, ref: str) -> None:
+        repo, tag = split_tag(ref)
+        with self._calls(f"tagging {ref}"):
+            self.api.tag(image_id, repo, tag)
+
+    def remove_image(self, image_id: str) -> None:
+        import docker.errors
+
+        try:
+            self.api.remove_image(image_id, noprune=True)  # its parents are the layer cache
+        except (docker.errors.APIError, OSError):
+            pass  # in use or tagged elsewhere: not ours to force
+
+    def push(self, ref: str) -> Iterator[dict[str, Any]]:
+        repo, tag = split_tag(ref)
+        with self._calls(f"push of {ref}"):
+            yield from self.api.push(repo, tag=tag, stream=True, decode=True)
+
+    def close(self) -> None:
+        self.api.close()

@@ -1,0 +1,15 @@
+"""Building images on a container engine, shared by the ``docker`` and ``podman`` backends.
+
+A backend opens an :class:`EngineSession` on its SDK; :func:`run_build` does the rest the
+same way for every engine: the reuse check, streaming imagec's own context, the progress
+display, the labels, tagging, pushing and the shape of every error.
+
+Importing this package imports no engine SDK.
+"""
+
+from __future__ import annotations
+
+from imagec.enginebuild.flow import run_build
+from imagec.enginebuild.session import BuildParams, EngineSession, ImageInfo
+
+__all__ = ["BuildParams", "EngineSession", "ImageInfo", "run_build"]

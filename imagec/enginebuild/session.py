@@ -1,0 +1,52 @@
+"""What an engine backend provides to the shared build flow: a few calls on its SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str  # "sha256:<hex>"
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuildParams:
+    """One build request, in engine-neutral terms."""
+
+    build_file: str
+    labels: dict[str, str]
+    build_args: dict[str, str]
+    no_cache: bool = False
+    pull: bool = False
+    platform: str | None = None
+    network: str | None = None  # network mode of RUN steps; None: the engine's default
+
+
+class EngineSession(Protocol):
+    """An open connection to one engine. Every method raises ``EngineError`` (or
+    ``BuildError``), never an SDK exception."""
+
+    engine: str  # "docker", "podman": shown in progress lines and errors
+    url: str  # where it connected, for messages
+
+    def image(self, ref: str) -> ImageInfo | None:
+        """The image ``ref`` names, or None when there is none."""
+
+    def build(self, body: Iterable[bytes], params: BuildParams) -> Iterator[dict[str, Any]]:
+        """Send the context tar and yield the engine's JSON build messages as they arrive.
+
+        Closing the iterator closes the connection (engines then stop the build)."""
+
+    def tag(self, image_id: str, ref: str) -> None: ...
+
+    def remove_image(self, image_id: str) -> None:
+        """Remove an image this build made, keeping its parents (they are the layer cache)."""
+
+    def push(self, ref: str) -> Iterator[dict[str, Any]]:
+        """Push ``ref``; yield the engine's JSON progress messages."""
+
+    def close(self) -> None: ...
