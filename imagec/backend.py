@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -131,3 +131,7 @@ class Backend:
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:
         raise ImagecError(f"backend {self.name!r} does not build images")
+
+    def inspect(self, image: str) -> dict[str, Any]:
+        """What ``image`` was built from: its ``/etc/imagec/build.json`` plus ``labels``."""
+        raise ImagecError(f"backend {self.name!r} does not inspect images")

@@ -69,6 +69,17 @@ BASE_CHECK = (
 )
 
 
+# With install_imagec off the base image brings imagec; a different version is worth a warning
+# in the build log, not a failure.
+RUNTIME_CHECK = (
+    'v=$(python -c "import imagec; print(imagec.__version__)" 2>/dev/null) || '
+    "{{ echo 'imagec: warning: the base image has no imagec; decorated pipelines will not "
+    "run (set install_imagec: true)' >&2; exit 0; }}; "
+    '[ "$v" = "{version}" ] || echo "imagec: warning: the base image has imagec $v, '
+    'this image was compiled by imagec {version}" >&2'
+).format(version=__version__)
+
+
 @dataclass(frozen=True)
 class RequirementsSource:
     """One requirements file generated into the context: one COPY + RUN layer."""
@@ -141,6 +152,8 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         add(Run(o("installer"), ("python", "-m", "pip", "install", UV_REQUIREMENT)))
     if spec.install_imagec:
         add_runtime(add, files, o("install_imagec"), inputs.runtime)
+    else:
+        add(Run(o("install_imagec"), ("/bin/sh", "-c", RUNTIME_CHECK)))
     local_links = [(i, d) for i, (_, d) in enumerate(inputs.find_links) if d is not None]
     if local_links:
         for i, directory in local_links:
