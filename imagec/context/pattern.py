@@ -5,6 +5,11 @@
 excluded). The walk needs more than a yes/no per path, so :class:`IgnoreMatcher` also
 reproduces the stateful ``MatchesUsingParentResults`` the docker CLI's archive walk uses,
 quirks included (see :meth:`IgnoreMatcher.match_child`).
+
+One deliberate difference: patternmatcher compiles a pattern's regexp the first time the
+pattern is used, so a malformed one (``[z-a]``, ``x\\q*``) aborts a Docker build only if
+some path reaches it. Here every pattern is compiled up front and a malformed one is
+always an error, even an exception that nothing would have reached.
 """
 
 from __future__ import annotations
@@ -135,6 +140,8 @@ class DockerPattern(pathspec.Pattern):
                 self.regex = re.compile(translate(go_source))
             except GoRegexError as exc:
                 raise InvalidPatternError(pattern, str(exc)) from None
+            except re.error as exc:  # a construct the translation does not cover
+                raise InvalidPatternError(pattern, f"unsupported pattern ({exc})") from None
         self.matches = self._matcher()
 
     def _matcher(self) -> Callable[[str], object]:

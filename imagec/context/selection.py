@@ -65,7 +65,8 @@ def select_context(
     """Resolve the ignore file for ``root`` and the paths that must be sent.
 
     ``ignore_file`` overrides the lookup of ``.containerignore`` / ``.dockerignore``
-    (see :func:`~imagec.context.source_root.find_ignore_file`). ``dockerfile`` is the
+    (see :func:`~imagec.context.source_root.find_ignore_file`); a relative path is taken
+    from the working directory, like any command-line path. ``dockerfile`` is the
     build file in use, relative to ``root`` or absolute. It and the ignore file are
     always sent when they are inside the root, as the docker CLI promises; unlike the
     CLI, imagec keeps that promise when the legacy check it uses misses an exclusion.
@@ -77,7 +78,10 @@ def select_context(
     path = find_ignore_file(root, ignore_file)
     rules = read_ignore_file(path) if path is not None else None
     matcher = rules.matcher if rules is not None else IgnoreMatcher([])
-    kept = tuple(dict.fromkeys(p for p in (_inside(root, path), _inside(root, dockerfile)) if p))
+    # The ignore file path is as given (relative to the working directory); the build
+    # file is relative to the root.
+    ignore_rel = _inside(root, path.absolute()) if path is not None else None
+    kept = tuple(dict.fromkeys(p for p in (ignore_rel, _inside(root, dockerfile)) if p))
     return ContextSelection(root, path, rules, matcher, kept)
 
 

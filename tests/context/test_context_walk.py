@@ -74,6 +74,16 @@ def test_explicit_ignore_file_inside_the_root_is_sent(tmp_path: Path) -> None:
     assert selection.leaf_listing() == ["cfg/build.ignore"]
 
 
+def test_relative_ignore_file_is_taken_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_tree(tmp_path / "ctx", {"rules.ignore": "*\n", "a": ""})
+    monkeypatch.chdir(root)
+    selection = select_context(root, ignore_file="rules.ignore")
+    assert selection.kept == ("rules.ignore",)
+    assert selection.leaf_listing() == ["rules.ignore"]
+
+
 def test_explicit_ignore_file_outside_the_root(tmp_path: Path) -> None:
     make_tree(tmp_path, {"rules": "*.log\n", "ctx/a.log": "", "ctx/b.py": ""})
     selection = select_context(tmp_path / "ctx", ignore_file=tmp_path / "rules")
