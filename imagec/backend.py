@@ -115,7 +115,8 @@ class Backend:
 
     def unsupported(self, step: Step, reason: str) -> None:
         """Report a step this backend cannot express: nothing is dropped silently."""
-        msg = f"backend {self.name!r} cannot express {step.kind} from {step.origin.describe()}: {reason}"
+        where = step.origin.describe()
+        msg = f"backend {self.name!r} cannot express {step.kind} from {where}: {reason}"
         if self.unsupported_policy == "error":
             raise UnsupportedStep(msg)
         print(f"imagec: warning: {msg}", file=sys.stderr)

@@ -137,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # disk full, permissions... on the way out: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"imagec: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 def print_json(data: object) -> None:

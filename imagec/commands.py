@@ -25,7 +25,9 @@ def _project(args: argparse.Namespace) -> Project:
 
 def _backend(args: argparse.Namespace) -> Backend:
     if not args.backend:
-        raise SpecError("choose a backend, e.g. --backend docker or --backend podman", field="--backend")
+        raise SpecError(
+            "choose a backend, e.g. --backend docker or --backend podman", field="--backend"
+        )
     cls = get_plugins().backend(args.backend)
     return cls.from_options(_pairs(args.option, "--option"))
 
@@ -86,13 +88,18 @@ def cmd_backends(args: argparse.Namespace) -> int:
                 "options": cls.Options.model_json_schema().get("properties", {}),
             }
         )
-    failures = [{"name": f.name, "distribution": f.distribution, "error": f.error} for f in plugins.failures]
+    failures = [
+        {"name": f.name, "distribution": f.distribution, "error": f.error} for f in plugins.failures
+    ]
     if args.json:
         print_json({"backends": rows, "failures": failures})
         return 0
     for row in rows:
         health = "ok" if row["ok"] else f"missing: {row['reason']}"
-        print(f"{row['name']:<14} {row['distribution']} {row['version']:<8} {health:<10} {row['description']}")
+        print(
+            f"{row['name']:<14} {row['distribution']} {row['version']:<8} {health:<10} "
+            f"{row['description']}"
+        )
     for failure in plugins.failures:
         print(f"imagec: warning: {failure}", file=sys.stderr)
     return 0

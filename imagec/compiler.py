@@ -73,11 +73,11 @@ BASE_CHECK = (
 # in the build log, not a failure.
 RUNTIME_CHECK = (
     'v=$(python -c "import imagec; print(imagec.__version__)" 2>/dev/null) || '
-    "{{ echo 'imagec: warning: the base image has no imagec; decorated pipelines will not "
-    "run (set install_imagec: true)' >&2; exit 0; }}; "
-    '[ "$v" = "{version}" ] || echo "imagec: warning: the base image has imagec $v, '
-    'this image was compiled by imagec {version}" >&2'
-).format(version=__version__)
+    "{ echo 'imagec: warning: the base image has no imagec; decorated pipelines will not "
+    "run (set install_imagec: true)' >&2; exit 0; }; "
+    f'[ "$v" = "{__version__}" ] || echo "imagec: warning: the base image has imagec $v, '
+    f'this image was compiled by imagec {__version__}" >&2'
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,13 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     o = lambda field, *loc: origin(doc, field, *loc)  # noqa: E731
 
     base = spec.effective_base_image
-    add(From(o("base_image") if spec.base_image else Origin("default base image"), base, spec.platform))
+    add(
+        From(
+            o("base_image") if spec.base_image else Origin("default base image"),
+            base,
+            spec.platform,
+        )
+    )
     for name, default in spec.build_args.items():
         add(Arg(o("build_args", name), name, default))
     add(Env(Origin("imagec defaults"), DEFAULT_ENV))
@@ -168,7 +174,10 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
             copied.append(f"{CTX_REQUIREMENTS}/{constraints_file_name(name)}")
             files.append(ContextFile(copied[1], source.constraints))
         add(Copy(source.origin, tuple(copied), f"{IMG_REQUIREMENTS}/"))
-        add(Run(source.origin, (*install, "-r", f"{IMG_REQUIREMENTS}/{name}")))
+        # installer_args last: a dangling option among them must not swallow `-r FILE`.
+        add(
+            Run(source.origin, (*install, "-r", f"{IMG_REQUIREMENTS}/{name}", *spec.installer_args))
+        )
 
     if inputs.stack_file is not None and inputs.stack_path is not None:
         stack_origin = Origin("copy_stack")
@@ -291,7 +300,6 @@ def _installer(spec: Spec, inputs: Inputs) -> tuple[str, ...]:
         cmd += ["--extra-index-url", url]
     for i, (value, directory) in enumerate(inputs.find_links):
         cmd += ["--find-links", f"{IMG_FIND_LINKS}/{i}" if directory is not None else value]
-    cmd += spec.installer_args
     return tuple(cmd)
 
 

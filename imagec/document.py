@@ -48,6 +48,8 @@ def format_loc(loc: Loc) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not part.isprintable():
+            out += f"[{part!r}]"  # a key is user input: no escape sequences to the terminal
         else:
             out += f".{part}" if out else str(part)
     return out

@@ -6,9 +6,9 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from imagec.errors import SpecError
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,12 @@ from imagec.errors import SpecError
 
 SPEC_FILE_NAMES = ("imagec.yaml", "imagec.yml", "imagec.toml", "imagec.json")
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # a spec is a few KiB; refuse to read a data file by mistake
+# Values in one document once YAML aliases are expanded: a few hundred bytes of aliases can
+# stand for billions of values, which validation would then walk.
+MAX_VALUES = 100_000
+# Nesting depth of one document; a spec needs three. libyaml's composer recurses in C and
+# crashes the interpreter on a few ten thousand nested brackets, so depth is checked first.
+MAX_DEPTH = 64
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -25,12 +34,17 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def read_text(path: Path, what: str = "spec file") -> str:
     """Read a small UTF-8 text file, turning every way it can fail into a SpecError."""
     try:
-        size = path.stat().st_size
-        if path.is_dir():
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
             raise SpecError(f"is a directory, expected a {what}", file=path)
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a FIFO blocks and a device can be endless: read regular files only.
+            raise SpecError(f"not a regular file, expected a {what}", file=path)
+        with path.open("rb") as f:
+            raw = f.read(MAX_SPEC_BYTES + 1)  # bounded even if the file grows meanwhile
+        size = max(info.st_size, len(raw))
         if size > MAX_SPEC_BYTES:
             raise SpecError(f"{what} too large ({size} bytes; limit {MAX_SPEC_BYTES})", file=path)
-        raw = path.read_bytes()
     except FileNotFoundError:
         raise SpecError(f"{what} not found", file=path) from None
     except PermissionError:
@@ -46,9 +60,46 @@ def read_text(path: Path, what: str = "spec file") -> str:
         raise SpecError(f"{what} is not valid UTF-8", file=path, line=line) from None
 
 
+@contextmanager
+def _parsing(path: Path, fmt: str) -> Iterator[None]:
+    """Errors the parsers raise on hostile input that are not syntax errors."""
+    try:
+        yield
+    except RecursionError:
+        raise SpecError(f"invalid {fmt}: nested too deeply", file=path) from None
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise
+        raise SpecError(f"invalid {fmt}: number with too many digits", file=path) from None
+
+
 def load_yaml(path: Path, text: str | None = None) -> Document:
     text = read_text(path) if text is None else text
+    with _parsing(path, "YAML"):
+        return _load_yaml(path, text)
+
+
+def _check_depth(path: Path, text: str) -> None:
+    # Parsing events is iterative in libyaml (no C recursion), unlike composing nodes.
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise SpecError(
+                    f"invalid YAML: nested more than {MAX_DEPTH} levels deep",
+                    file=path,
+                    line=mark.line + 1,
+                    column=mark.column + 1,
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _load_yaml(path: Path, text: str) -> Document:
     try:
+        _check_depth(path, text)
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
@@ -65,15 +116,24 @@ def load_yaml(path: Path, text: str | None = None) -> Document:
     locations: dict[Loc, tuple[int, int]] = {}
     keys: dict[Loc, tuple[int, int]] = {}
     if node is not None:
-        _locate_yaml(path, node, data, (), locations, keys)
+        _locate_yaml(path, node, data, (), locations, keys, [MAX_VALUES], set())
     return Document(path=path, data=data, locations=locations, keys=keys)
 
 
-def _locate_yaml(path: Path, node: Any, data: Any, loc: Loc, out: dict, keys: dict) -> None:
-    out[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+def _locate_yaml(
+    path: Path, node: Any, data: Any, loc: Loc, out: dict, keys: dict, budget: list, open_: set
+) -> None:
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise SpecError(f"more than {MAX_VALUES} values (YAML aliases expand)", file=path)
+    if id(node) in open_:
+        raise SpecError("YAML alias refers to a value that contains it", file=path, line=line)
+    out[loc] = (line, col)
+    open_.add(id(node))
     if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
         seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
+        for key_node, _value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key is not None and key in seen:
                 raise SpecError(
@@ -86,16 +146,18 @@ def _locate_yaml(path: Path, node: Any, data: Any, loc: Loc, out: dict, keys: di
                 seen[key] = key_node.start_mark.line + 1
         for (key_node, value_node), key in zip(node.value, data.keys(), strict=False):
             keys[(*loc, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _locate_yaml(path, value_node, data[key], (*loc, key), out, keys)
+            _locate_yaml(path, value_node, data[key], (*loc, key), out, keys, budget, open_)
     elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
         for i, (child, value) in enumerate(zip(node.value, data, strict=False)):
-            _locate_yaml(path, child, value, (*loc, i), out, keys)
+            _locate_yaml(path, child, value, (*loc, i), out, keys, budget, open_)
+    open_.discard(id(node))
 
 
 def load_json(path: Path) -> Document:
     text = read_text(path)
     try:
-        data = json.loads(text)
+        with _parsing(path, "JSON"):
+            data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SpecError(
             f"invalid JSON: {exc.msg}", file=path, line=exc.lineno, column=exc.colno
@@ -115,7 +177,8 @@ def load_toml(path: Path, table: tuple[str, ...] = ()) -> Document:
 
     text = read_text(path)
     try:
-        data: Any = tomllib.loads(text)
+        with _parsing(path, "TOML"):
+            data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib only says "(at line L, column C)" in the message.
         msg = str(exc)
@@ -133,7 +196,9 @@ def load_toml(path: Path, table: tuple[str, ...] = ()) -> Document:
 
 
 _TOML_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_TOML_KEY = re.compile(r"^(\s*)((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.-]+)(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.-]+))*)\s*=\s*")
+_TOML_KEY = re.compile(
+    r"^(\s*)((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.-]+)(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.-]+))*)\s*=\s*"
+)
 
 
 def _toml_key_parts(key: str) -> tuple[str, ...]:

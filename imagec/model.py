@@ -37,7 +37,7 @@ MAX_VALUE_LENGTH = 4096
 
 def _show(value: str) -> str:
     """``value`` quoted for a one-line message, cut short when long."""
-    return repr(value) if len(value) <= 80 else f"{value[:60]!r}... ({len(value)} characters)"
+    return repr(value) if len(value) <= 80 else f"{value[:40]!r}... ({len(value)} characters)"
 
 
 def _unsafe_kind(ch: str) -> str:
@@ -53,7 +53,10 @@ def _single_line(value: str) -> str:
     if m:
         raise ValueError(f"{_unsafe_kind(m.group())} {m.group()!r} not allowed in {_show(value)}")
     if len(value) > MAX_VALUE_LENGTH:
-        raise ValueError(f"value too long: {_show(value)} (limit {MAX_VALUE_LENGTH} characters)")
+        raise ValueError(
+            f"value longer than {MAX_VALUE_LENGTH} characters: {value[:40]!r}... "
+            f"({len(value)} characters)"
+        )
     return value
 
 
@@ -135,13 +138,15 @@ EnvName = Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]*", "variable name", "M
 LabelKey = Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._/-]*", "label key", "org.example.team")]
 # Debian's grammar: name, optional `:arch`, optional `=version` (starting with a digit, after
 # an optional `epoch:`); none of it can start a shell word with `-` or hold a metacharacter.
+_APT_PACKAGE = _pattern(
+    r"[a-z0-9][a-z0-9+.-]+(:[a-z0-9][a-z0-9-]*)?(=[0-9][A-Za-z0-9.+~:-]*)?",
+    "apt package",
+    "libgomp1=12.2.0-14",
+)
+check_apt_package = _APT_PACKAGE.func  # for apt packages that come from integrations
 AptPackage = Annotated[
     str,
-    _pattern(
-        r"[a-z0-9][a-z0-9+.-]+(:[a-z0-9][a-z0-9-]*)?(=[0-9][A-Za-z0-9.+~:-]*)?",
-        "apt package",
-        "libgomp1=12.2.0-14",
-    ),
+    _APT_PACKAGE,
 ]
 UserName = Annotated[
     str,

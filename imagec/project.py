@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from imagec.compiler import (
@@ -24,7 +23,7 @@ from imagec.compiler import (
 from imagec.document import Document, format_loc
 from imagec.errors import SpecError
 from imagec.ir import Origin, Plan
-from imagec.model import Spec, requirements_file_of
+from imagec.model import Spec, check_apt_package, requirements_file_of
 from imagec.validate import validate_spec
 
 if TYPE_CHECKING:
@@ -92,7 +91,9 @@ def resolve(
     explicit_root = (
         require_dir(doc, spec.source_root, "source_root").absolute() if spec.source_root else None
     )
-    start = "directory of the Python file" if doc.path.suffix == ".py" else "directory of the spec file"
+    start = (
+        "directory of the Python file" if doc.path.suffix == ".py" else "directory of the spec file"
+    )
     found = detect_source_root(doc.directory, explicit=explicit_root, start_label=start)
     root, rule = found.path, found.rule
     ignore_file = _ignore_file(doc, spec, root, dockerignore)
@@ -185,7 +186,11 @@ def _requirements(
             line, col = doc.where((field, i)) if field else (None, None)
             where = {"file": doc.path, "line": line, "column": col} if field else {}
             integration = registry.get(name, field=f"{field}[{i}]" if field else None, **where)
-            apt.extend(integration.apt_packages)
+            for package in integration.apt_packages:  # they reach a shell script
+                try:
+                    apt.append(check_apt_package(package))
+                except ValueError as exc:
+                    raise SpecError(f"integration {integration.name!r}: {exc}") from None
             label = f"integration '{integration.name}'"
             lines += [requirement_line(r, source=label) for r in integration.requirements]
         return lines

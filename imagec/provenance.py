@@ -23,7 +23,9 @@ def inspect_image(args: argparse.Namespace) -> dict[str, Any]:
         except FileNotFoundError:
             raise SpecError("not inside an image built by imagec", file=BUILD_INFO) from None
     if not args.backend:
-        raise SpecError("choose the engine: --backend docker or --backend podman", field="--backend")
+        raise SpecError(
+            "choose the engine: --backend docker or --backend podman", field="--backend"
+        )
     from imagec.plugins import get_plugins
 
     backend = get_plugins().backend(args.backend).from_options({})

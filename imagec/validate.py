@@ -53,7 +53,10 @@ def _first_error(doc: Document, errors: list[Any]) -> SpecError:
     located.sort(key=lambda item: item[0])
     (line, col), loc, err = located[0]
     return SpecError(
-        _message(loc, err), file=doc.path, line=line or None, column=col or None,
+        _message(loc, err),
+        file=doc.path,
+        line=line or None,
+        column=col or None,
         field=format_loc(loc) or None,
     )
 

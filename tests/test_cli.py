@@ -51,7 +51,9 @@ def test_validate_says_ok(project: Path, capsys) -> None:
 def test_unknown_backend_is_bad_input(project: Path, capsys) -> None:
     assert main(["compile", str(project), "--backend", "containerfil"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("imagec: error: --backend: unknown backend 'containerfil' (did you mean 'containerfile'?)")
+    assert err.startswith(
+        "imagec: error: --backend: unknown backend 'containerfil' (did you mean 'containerfile'?)"
+    )
 
 
 def test_unknown_backend_option_is_bad_input(project: Path, capsys) -> None:
@@ -89,7 +91,9 @@ def test_export_is_self_contained_and_leaves_the_tree_alone(project: Path, tmp_p
                 assert (out / source).exists(), source
 
 
-def test_export_refuses_a_non_empty_directory_without_force(project: Path, tmp_path: Path, capsys) -> None:
+def test_export_refuses_a_non_empty_directory_without_force(
+    project: Path, tmp_path: Path, capsys
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
@@ -110,7 +114,12 @@ def test_failed_export_leaves_nothing_behind(project: Path, tmp_path: Path) -> N
 def test_context_of_a_spec_names_the_rule(project: Path, capsys) -> None:
     assert main(["context", str(project / "imagec.yaml"), "--list"]) == 0
     out, err = capsys.readouterr()
-    assert out.splitlines() == [".dockerignore", "app/__init__.py", "app/train.py", "data/schema.json"]
+    assert out.splitlines() == [
+        ".dockerignore",
+        "app/__init__.py",
+        "app/train.py",
+        "data/schema.json",
+    ]
     assert "(source_root in the spec)" in err
 
 

@@ -34,7 +34,9 @@ def _plan(tmp_path: Path, text: str = SPEC) -> Plan:
     inputs = Inputs(
         source_root=tmp_path,
         ignore_file=None,
-        requirements=(RequirementsSource("list", Origin("requirements", "imagec.yaml", 2), "numpy>=1.26\n"),),
+        requirements=(
+            RequirementsSource("list", Origin("requirements", "imagec.yaml", 2), "numpy>=1.26\n"),
+        ),
         apt_packages=tuple(spec.apt_packages),
     )
     return plan(spec, doc, inputs)

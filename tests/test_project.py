@@ -117,7 +117,8 @@ def test_provenance_is_embedded_last(tmp_path: Path) -> None:
 def test_decorated_pipeline_runs_by_default(tmp_path: Path) -> None:
     source = _write(
         tmp_path / "flows" / "train.py",
-        "from imagec import pipeline\n\n@pipeline(requirements=['six'])\ndef train():\n    print('hi')\n",
+        "from imagec import pipeline\n\n"
+        "@pipeline(requirements=['six'])\ndef train():\n    print('hi')\n",
     )
     plan = load_project(str(source)).plan
     entry = [s for s in plan.steps if isinstance(s, Entrypoint)]

@@ -29,7 +29,9 @@ def test_every_field_is_described() -> None:
         assert prop.get("description"), name
 
 
-@pytest.mark.parametrize("path", sorted(ROOT.glob("examples/*/imagec.yaml")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "path", sorted(ROOT.glob("examples/*/imagec.yaml")), ids=lambda p: p.parent.name
+)
 def test_examples_validate_against_the_schema_and_carry_the_modeline(path: Path) -> None:
     text = path.read_text()
     assert text.startswith("# yaml-language-server: $schema=../../schemas/imagec.schema.json\n")

@@ -5,4 +5,5 @@ import platform
 import requests
 import yaml
 
-print(f"python {platform.python_version()}, requests {requests.__version__}, pyyaml {yaml.__version__}")
+python = platform.python_version()
+print(f"python {python}, requests {requests.__version__}, pyyaml {yaml.__version__}")

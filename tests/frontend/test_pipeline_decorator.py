@@ -70,7 +70,7 @@ def test_misuse_is_a_type_error():
 
 def test_imagec_pipeline_is_the_decorator_after_the_runtime_is_imported():
     import imagec
-    import imagec.runtime  # noqa: F401
+    import imagec.runtime
 
     module_attr = imagec.pipeline
     decorated = module_attr(labels={"a": "b"})(lambda: 1)

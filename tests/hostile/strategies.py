@@ -1,8 +1,7 @@
 """Hypothesis settings and strategies shared by the property tests.
 
-Runs are derandomized and keep no example database, so CI sees the same examples every time
-and nothing is written into the checkout. ``IMAGEC_HYPOTHESIS_EXPLORE=1`` turns on random
-exploration for a local hunt.
+Runs are derandomized and keep no example database, so CI sees the same examples every
+time. ``IMAGEC_HYPOTHESIS_EXPLORE=1`` turns on random exploration for a local hunt.
 """
 
 from __future__ import annotations

@@ -1,0 +1,105 @@
+"""OCI labels and the git facts behind them, read from ``.git`` (no engine needed)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from imagec import __version__
+from imagec.enginebuild import labels
+from imagec.enginebuild.labels import find_git_dir, head_revision, oci_labels, origin_url
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_CONFIG_SYSTEM": "/dev/null",
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "src").mkdir()
+    (root / "src/a.py").write_text("x = 1\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "one")
+    return root
+
+
+def test_created_honours_source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert labels.created() == "2023-11-14T22:13:20Z"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert labels.created(now=0) == "1970-01-01T00:00:00Z"
+
+
+def test_labels_outside_git(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert oci_labels(tmp_path, "c" * 64) == {
+        "org.opencontainers.image.created": "1970-01-01T00:00:00Z",
+        "dev.imagec.content-hash": "c" * 64,
+        "dev.imagec.version": __version__,
+        "org.opencontainers.image.source": str(tmp_path.resolve()),
+    }
+    assert "org.opencontainers.image.source" not in oci_labels(None, "c" * 64)
+
+
+@needs_git
+def test_revision_from_loose_and_packed_refs_and_detached_head(repo):
+    head = git(repo, "rev-parse", "HEAD")
+    found = find_git_dir(repo / "src")
+    assert found == repo / ".git"
+    assert head_revision(found, repo) == head
+    git(repo, "pack-refs", "--all")
+    assert not (repo / ".git/refs/heads/main").exists()
+    assert head_revision(found, repo) == head
+    git(repo, "checkout", "-q", "--detach")
+    assert head_revision(found, repo) == head
+
+
+@needs_git
+def test_revision_in_a_worktree(repo, tmp_path):
+    git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "wt"))
+    (tmp_path / "wt/b.py").write_text("y = 2\n")
+    git(tmp_path / "wt", "add", ".")
+    git(tmp_path / "wt", "commit", "-q", "-m", "two")
+    found = find_git_dir(tmp_path / "wt")
+    assert found is not None and found.parent.name == "worktrees"
+    assert head_revision(found, tmp_path / "wt") == git(tmp_path / "wt", "rev-parse", "HEAD")
+
+
+@needs_git
+def test_source_is_the_origin_url_without_credentials(repo):
+    git(repo, "remote", "add", "origin", "https://ci-bot:s3cret@git.example.com/team/proj.git")
+    result = oci_labels(repo / "src", "c" * 64)
+    assert result["org.opencontainers.image.source"] == "https://git.example.com/team/proj.git"
+    assert result["org.opencontainers.image.revision"] == git(repo, "rev-parse", "HEAD")
+    assert origin_url(repo / ".git") == "https://git.example.com/team/proj.git"
+
+
+@needs_git
+def test_scp_style_remote_is_kept(repo):
+    git(repo, "remote", "add", "origin", "git@git.example.com:team/proj.git")
+    assert origin_url(repo / ".git") == "git@git.example.com:team/proj.git"
+
+
+def test_unborn_branch_has_no_revision(tmp_path):
+    (tmp_path / ".git/refs/heads").mkdir(parents=True)
+    (tmp_path / ".git/HEAD").write_text("ref: refs/heads/main\n")
+    assert head_revision(tmp_path / ".git", tmp_path) is None
