@@ -1,0 +1,54 @@
+"""`imagec context ROOT --list [--file F] [--dockerignore F]`: the CLI contract, driven by the
+same docker CLI vectors as the walk, plus the explicit ignore-file errors (exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from context_support import ids, vectors
+from test_context_walk import build
+
+from imagec.cli import main
+
+V = vectors()
+
+
+@pytest.mark.parametrize("case", V["trees"], ids=ids(V["trees"]))
+def test_list_prints_the_docker_cli_context(tmp_path: Path, case: dict, capsys) -> None:
+    root = build(tmp_path, case)
+    args = ["context", str(root), "--list"]
+    if case.get("dockerfile"):
+        args += ["--file", case["dockerfile"]]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out == "".join(f"{p}\n" for p in case["expect"])
+
+
+def test_explicit_dockerignore_replaces_the_one_in_the_root(tmp_path: Path, capsys) -> None:
+    (tmp_path / "root").mkdir()
+    for name in ("a.txt", "b.log", ".dockerignore"):
+        (tmp_path / "root" / name).write_text("*.txt\n" if name == ".dockerignore" else "")
+    (tmp_path / "other.ignore").write_text("*.log\n")
+    assert main(["context", str(tmp_path / "root"), "--list"]) == 0
+    assert capsys.readouterr().out == ".dockerignore\nb.log\n"
+    ignore = str(tmp_path / "other.ignore")
+    assert main(["context", str(tmp_path / "root"), "--dockerignore", ignore, "--list"]) == 0
+    assert capsys.readouterr().out == ".dockerignore\na.txt\n"
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_bad_explicit_dockerignore_is_exit_2(tmp_path: Path, kind: str, capsys) -> None:
+    (tmp_path / "root").mkdir()
+    ignore = tmp_path / "ignore"
+    if kind == "directory":
+        ignore.mkdir()
+    assert main(["context", str(tmp_path / "root"), "--dockerignore", str(ignore), "--list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(str(ignore)) and err.count("\n") == 1
+
+
+def test_invalid_pattern_names_file_and_line(tmp_path: Path, capsys) -> None:
+    (tmp_path / ".dockerignore").write_text("ok\n[unclosed\n")
+    assert main(["context", str(tmp_path), "--list"]) == 2
+    assert capsys.readouterr().err.startswith(f"{tmp_path / '.dockerignore'}:2")
