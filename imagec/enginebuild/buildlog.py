@@ -125,8 +125,9 @@ class BuildLog:
         self.on_event("output", line)
 
     def origin_of(self, step: Step) -> str | None:
-        # The engine may append one LABEL step for the labels it was asked to add.
-        if step.total - len(self.origins) in (0, 1) and step.number <= len(self.origins):
+        # The build file has one instruction per plan step; the engine appends LABEL steps
+        # of its own for the labels it was asked to add.
+        if step.total >= len(self.origins) >= step.number:
             return self.origins[step.number - 1]
         return None
 

@@ -16,6 +16,7 @@ from contextlib import closing
 from pathlib import Path
 
 from imagec.backend import Build, BuildRequest, BuildResult
+from imagec.compiler import CTX_SOURCE
 from imagec.enginebuild import digestcache
 from imagec.enginebuild.buildlog import BuildLog
 from imagec.enginebuild.labels import BUILD_INPUTS, CONTENT_HASH, oci_labels
@@ -24,8 +25,6 @@ from imagec.enginebuild.refs import check_tags, registry_of
 from imagec.enginebuild.session import BuildParams, EngineSession, ImageInfo
 from imagec.enginebuild.stream import ContextStream
 from imagec.errors import BuildError, EngineError, SpecError
-
-SOURCE_DEST = "src"  # where the compiler puts the source root in the context
 
 
 def run_build(
@@ -70,18 +69,19 @@ def run_build(
 def _build(session: EngineSession, build: Build, params: BuildParams, progress: Progress) -> str:
     context = build.context
     log = BuildLog(progress.event, origins=[s.origin.describe() for s in build.plan.steps])
-    with ContextStream(context.write_tar, progress.sending) as body:
-        try:
-            with closing(session.build(body, params)) as messages:
-                for message in messages:
-                    log.feed(message)
-            log.finish()
-        except KeyboardInterrupt:
-            progress.interrupted()
-            raise
-        except BaseException:
-            progress.done(ok=False)
-            raise
+    body = ContextStream(context.write_tar, progress.sending)
+    try:
+        with body, closing(session.build(body, params)) as messages:
+            for message in messages:
+                log.feed(message)
+        log.finish()
+    except KeyboardInterrupt:
+        progress.interrupted()
+        raise
+    except BaseException:
+        progress.done(ok=False)
+        body.check()  # an unreadable file explains whatever the engine made of the rest
+        raise
     body.check()
     if log.error is not None or log.image_id is None:
         progress.done(ok=False)
@@ -92,12 +92,15 @@ def _build(session: EngineSession, build: Build, params: BuildParams, progress: 
         # labels (and the tag it would get) say.
         session.remove_image(log.image_id)
         digestcache.forget(context)
-        raise BuildError("the source changed while it was being sent; nothing was tagged; build again")
+        raise BuildError(
+            "the source changed while it was being sent; nothing was tagged; build again"
+        )
     return log.image_id
 
 
 def is_current(image: ImageInfo, content_hash: str, inputs: str | None) -> bool:
-    return image.labels.get(CONTENT_HASH) == content_hash and image.labels.get(BUILD_INPUTS) == inputs
+    labels = image.labels
+    return labels.get(CONTENT_HASH) == content_hash and labels.get(BUILD_INPUTS) == inputs
 
 
 def build_inputs(request: BuildRequest) -> str | None:
@@ -114,7 +117,7 @@ def build_inputs(request: BuildRequest) -> str | None:
 
 def source_root(build: Build) -> Path | None:
     for d in build.plan.dirs:
-        if d.dest == SOURCE_DEST:
+        if d.dest == CTX_SOURCE:
             return Path(d.root)
     return None
 
@@ -137,7 +140,8 @@ def push(session: EngineSession, refs: tuple[str, ...], progress: Progress) -> t
             for message in session.push(ref):
                 error = message.get("error") or (message.get("errorDetail") or {}).get("message")
                 if error:
-                    raise EngineError(f"push of {ref} failed: {_one_line(str(error))}")
+                    reason = _one_line(str(error))
+                    raise EngineError(f"{session.engine}: push of {ref} failed: {reason}")
         except KeyboardInterrupt:
             progress.interrupted()
             raise

@@ -43,6 +43,7 @@ class Progress:
         self.step_started = self.started
         self.cached = 0
         self.total = 0
+        self._last_sent = 0.0
         self._live = False  # a live line is on screen
 
     # -- messages outside the build log ------------------------------------------------
@@ -55,7 +56,9 @@ class Progress:
         self._write(f"[{self.engine}] {text}\n")
 
     def sending(self, sent: int) -> None:
-        if self.mode == "tty":
+        now = time.monotonic()
+        if self.mode == "tty" and now - self._last_sent >= 0.1:  # ~64 KiB a chunk: throttle
+            self._last_sent = now
             self._show(f"[{self.engine}] sending context {_size(sent)}")
 
     # -- build log events ---------------------------------------------------------------
@@ -71,7 +74,7 @@ class Progress:
             elif kind == "cached":
                 self.cached += 1
             elif kind == "output" and self.step is not None:
-                self._show(f"{self._step_line(self.step, '...')} | {value.strip()}")
+                self._show(self._step_line(self.step, "...", value.strip()))
 
     def done(self, ok: bool) -> None:
         """The build ended; leave the finished steps on screen and a summary line."""
@@ -83,16 +86,22 @@ class Progress:
             self._clear()
         if ok and self.total:
             took = time.monotonic() - self.started
-            self._write(f"[{self.engine}] {self.total} steps, {self.cached} from cache, {took:.1f}s\n")
+            summary = f"{self.total} steps, {self.cached} from cache, {took:.1f}s"
+            self._write(f"[{self.engine}] {summary}\n")
 
     def interrupted(self) -> None:
         self._clear()
 
     # -- drawing ------------------------------------------------------------------------
 
-    def _step_line(self, step: Step, state: str) -> str:
-        width = len(str(step.total))
-        return f"[{self.engine}] {step.number:>{width}}/{step.total}  {state:<7} {step.instruction}"
+    def _step_line(self, step: Step, state: str, output: str = "") -> str:
+        digits = len(str(step.total))
+        head = f"[{self.engine}] {step.number:>{digits}}/{step.total}  {state:<7} "
+        if not output:
+            return head + step.instruction
+        # The instruction gives way to the step's latest output, which is what moves.
+        room = max(_width() - len(head) - len(output) - 3, 24)
+        return f"{head}{_cut(step.instruction, room)} | {output}"
 
     def _finish_step(self) -> None:
         step = self.step
@@ -120,10 +129,16 @@ class Progress:
             pass  # a closed terminal must not fail the build
 
 
-def _fit(text: str) -> str:
-    width = shutil.get_terminal_size((100, 24)).columns - 1
-    text = text.replace("\t", " ")
+def _width() -> int:
+    return shutil.get_terminal_size((100, 24)).columns - 1
+
+
+def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 3, 0)] + "..."
+
+
+def _fit(text: str) -> str:
+    return _cut(text.replace("\t", " "), _width())
 
 
 def _size(n: int) -> str:

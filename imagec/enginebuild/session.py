@@ -46,6 +46,10 @@ class EngineSession(Protocol):
     def remove_image(self, image_id: str) -> None:
         """Remove an image this build made, keeping its parents (they are the layer cache)."""
 
+    def read_file(self, image_id: str, path: str) -> bytes | None:
+        """A tar stream of ``path`` in the image (from a container created, never started,
+        and removed), or None when the image has no such file."""
+
     def push(self, ref: str) -> Iterator[dict[str, Any]]:
         """Push ``ref``; yield the engine's JSON progress messages."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -26,7 +27,7 @@ class DockerOptions(BackendOptions):
         "(default: DOCKER_HOST, else the local socket). `imagec build --url` sets it too.",
     )
     network: str | None = Field(
-        None, description="Network mode of RUN steps, e.g. `host` or `none` (default: the engine's)."
+        None, description="Network mode of RUN steps, e.g. `host` or `none` (default: engine's)."
     )
 
 
@@ -50,6 +51,13 @@ class DockerBackend(Backend):
 
     def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
         build.context.export(out_dir, force=force)
+
+    def inspect(self, image: str) -> dict[str, Any]:
+        from imagec.enginebuild.inspection import inspect_image
+        from imagec_docker.engine import connect
+
+        with connect(self.url) as session:
+            return inspect_image(session, image)
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:
         from imagec.enginebuild import run_build

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from imagec.backend import Health
@@ -22,9 +22,12 @@ HOW_TO_START = (
     "--url at a running one; install it with `apt-get install docker.io` "
     "(`bash .ci/engines.sh` sets up imagec's test machines)"
 )
-SHORT_HOW = "start `dockerd` or set DOCKER_HOST (test machines: `bash .ci/engines.sh`)"
+SHORT_HOW = (
+    "start `dockerd` or set DOCKER_HOST; install with `apt-get install docker.io` "
+    "(imagec's test machines: `bash .ci/engines.sh`)"
+)
 SDK_MISSING = "the Docker SDK is not installed; install it with `pip install 'docker>=7'`"
-MIN_API = "1.24"  # any engine answers /_ping at this version
+MIN_API = "1.24"  # for the first contact only: no request carries it
 TIMEOUT = 300  # seconds between messages of a push or an inspect; builds have none
 
 
@@ -44,6 +47,12 @@ def _client_kwargs(url: str | None) -> dict[str, Any]:
     return kwargs
 
 
+def _ping(api: docker.APIClient) -> None:
+    # Unversioned, like the docker CLI's: engines answer it whatever API versions they take.
+    response = api.get(f"{api.base_url}/_ping", timeout=PING_TIMEOUT)
+    response.raise_for_status()
+
+
 def health(url: str | None = None) -> Health:
     try:
         import docker
@@ -54,7 +63,7 @@ def health(url: str | None = None) -> Health:
     try:
         api = docker.APIClient(version=MIN_API, timeout=PING_TIMEOUT, **_client_kwargs(url))
         try:
-            api.ping()
+            _ping(api)
         finally:
             api.close()
     except (DockerException, OSError) as exc:
@@ -74,7 +83,7 @@ def connect(url: str | None) -> Iterator[DockerSession]:
         # A short first contact, so a dead host fails fast; then the negotiated API version.
         probe = docker.APIClient(version=MIN_API, timeout=PING_TIMEOUT, **kwargs)
         try:
-            probe.ping()
+            _ping(probe)
         finally:
             probe.close()
         api = docker.APIClient(version="auto", timeout=TIMEOUT, **kwargs)
@@ -106,10 +115,13 @@ class DockerSession:
         except docker.errors.APIError as exc:
             reason = " ".join(str(exc.explanation or exc).split())
             raise EngineError(f"docker: {what} failed: {reason}") from None
-        except (requests.exceptions.ConnectionError, OSError) as exc:
+        except requests.exceptions.ConnectionError as exc:
             raise unreachable("docker", self.url, exc, HOW_TO_START) from None
         except requests.exceptions.RequestException as exc:
+            # e.g. the connection broke off in the middle of a build
             raise EngineError(f"docker: {what} failed: {root_cause(exc)}") from None
+        except OSError as exc:
+            raise unreachable("docker", self.url, exc, HOW_TO_START) from None
 
     def image(self, ref: str) -> ImageInfo | None:
         import docker.errors
@@ -161,10 +173,23 @@ class DockerSession:
     def remove_image(self, image_id: str) -> None:
         import docker.errors
 
-        try:
-            self.api.remove_image(image_id, noprune=True)  # its parents are the layer cache
-        except (docker.errors.APIError, OSError):
-            pass  # in use or tagged elsewhere: not ours to force
+        # In use or tagged elsewhere: not ours to force. Its parents are the layer cache.
+        with suppress(docker.errors.APIError, OSError):
+            self.api.remove_image(image_id, noprune=True)
+
+    def read_file(self, image_id: str, path: str) -> bytes | None:
+        import docker.errors
+
+        with self._calls(f"reading {path}"):
+            container = self.api.create_container(image_id, command=["true"], entrypoint=[])
+            try:
+                stream, _stat = self.api.get_archive(container["Id"], path)
+                return b"".join(stream)
+            except docker.errors.NotFound:
+                return None
+            finally:
+                with suppress(docker.errors.APIError):
+                    self.api.remove_container(container["Id"], force=True)
 
     def push(self, ref: str) -> Iterator[dict[str, Any]]:
         repo, tag = split_tag(ref)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -29,7 +30,7 @@ class PodmanOptions(BackendOptions):
         "sets it too.",
     )
     network: str | None = Field(
-        None, description="Network mode of RUN steps, e.g. `host` or `none` (default: the engine's)."
+        None, description="Network mode of RUN steps, e.g. `host` or `none` (default: engine's)."
     )
 
 
@@ -53,6 +54,13 @@ class PodmanBackend(Backend):
 
     def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
         build.context.export(out_dir, force=force)
+
+    def inspect(self, image: str) -> dict[str, Any]:
+        from imagec.enginebuild.inspection import inspect_image
+        from imagec_podman.engine import connect
+
+        with connect(self.url) as session:
+            return inspect_image(session, image)
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:
         from imagec.enginebuild import run_build

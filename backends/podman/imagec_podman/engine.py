@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from imagec.backend import Health
@@ -17,6 +17,7 @@ from imagec.errors import EngineError
 if TYPE_CHECKING:
     import podman
 
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 ROOTFUL_URL = "unix:///run/podman/podman.sock"
 HOW_TO_START = (
     "start the service (`podman system service --time=0 {url} &`, or "
@@ -69,7 +70,10 @@ def health(url: str | None = None) -> Health:
         finally:
             client.close()
     except Exception as exc:  # any SDK or socket failure means "not usable"
-        short = f"start `podman system service --time=0 {where}` or set CONTAINER_HOST"
+        short = (
+            f"start `podman system service --time=0 {where}` or set CONTAINER_HOST; install "
+            "with `apt-get install podman` (imagec's test machines: `bash .ci/engines.sh`)"
+        )
         return Health(False, str(unreachable("podman", where, exc, short)))
     return Health(True)
 
@@ -112,10 +116,13 @@ class PodmanSession:
         except podman.errors.APIError as exc:
             reason = " ".join(str(getattr(exc, "explanation", None) or exc).split())
             raise EngineError(f"podman: {what} failed: {reason}") from None
-        except (requests.exceptions.ConnectionError, OSError) as exc:
+        except requests.exceptions.ConnectionError as exc:
             raise unreachable("podman", self.url, exc, _how(self.url)) from None
         except (requests.exceptions.RequestException, podman.errors.PodmanError) as exc:
+            # e.g. the connection broke off in the middle of a build
             raise EngineError(f"podman: {what} failed: {root_cause(exc)}") from None
+        except OSError as exc:
+            raise unreachable("podman", self.url, exc, _how(self.url)) from None
 
     def image(self, ref: str) -> ImageInfo | None:
         import podman.errors
@@ -133,10 +140,14 @@ class PodmanSession:
             "rm": True,
             "forcerm": True,  # no working container is left behind, also on failure
             "layers": True,  # each step is a cached layer, as with docker
+            # Named explicitly: podman 4's API service leaves the cache unused without it.
+            "outputformat": OCI_MANIFEST,
             "nocache": params.no_cache,
-            "pull": params.pull,
             "labels": json.dumps(params.labels),
         }
+        if params.pull:
+            # `pull=true` only pulls a missing base; `--pull` means always, as with docker.
+            query["pullpolicy"] = "always"
         if params.build_args:
             query["buildargs"] = json.dumps(params.build_args)
         if params.platform:
@@ -170,10 +181,23 @@ class PodmanSession:
     def remove_image(self, image_id: str) -> None:
         import podman.errors
 
-        try:
+        # In use or tagged elsewhere: not ours to force.
+        with suppress(podman.errors.PodmanError, OSError):
             self.client.images.remove(image_id)
-        except (podman.errors.PodmanError, OSError):
-            pass  # in use or tagged elsewhere: not ours to force
+
+    def read_file(self, image_id: str, path: str) -> bytes | None:
+        import podman.errors
+
+        with self._calls(f"reading {path}"):
+            container = self.client.containers.create(image_id, command=["true"])
+            try:
+                stream, _stat = container.get_archive(path)
+                return b"".join(stream)
+            except podman.errors.NotFound:
+                return None
+            finally:
+                with suppress(podman.errors.PodmanError):
+                    container.remove(force=True)
 
     def push(self, ref: str) -> Iterator[dict[str, Any]]:
         repo, tag = split_tag(ref)
