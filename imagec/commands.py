@@ -29,7 +29,10 @@ def _backend(args: argparse.Namespace) -> Backend:
             "choose a backend, e.g. --backend docker or --backend podman", field="--backend"
         )
     cls = get_plugins().backend(args.backend)
-    return cls.from_options(_pairs(args.option, "--option"))
+    raw = _pairs(args.option, "--option")
+    if getattr(args, "url", None):
+        raw["url"] = args.url  # --url is the engine backends' `url` option
+    return cls.from_options(raw)
 
 
 def _build(project: Project, backend: Backend) -> Build:
@@ -139,8 +142,6 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     backend = _backend(args)
-    if args.url:
-        backend.url = args.url  # type: ignore[attr-defined]
     project = _project(args)
     request = BuildRequest(
         tags=tuple(args.tag),
@@ -163,7 +164,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from imagec.provenance import inspect_image
+    if args.image == "-":
+        from imagec.provenance import read_build_info
 
-    print(json.dumps(inspect_image(args), indent=2))
+        info = read_build_info()
+    else:
+        info = _backend(args).inspect(args.image)
+    print(json.dumps(info, indent=2))
     return 0
