@@ -128,7 +128,8 @@ class Backend:
         return render(plan)
 
     def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
-        raise ImagecError(f"backend {self.name!r} does not export directories")
+        """Write the build context (build file, generated files, source) to ``out_dir``."""
+        build.context.export(out_dir, force=force)
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:
         raise ImagecError(f"backend {self.name!r} does not build images")

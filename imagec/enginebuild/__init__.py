@@ -5,11 +5,6 @@ same way for every engine: the reuse check, streaming imagec's own context, the 
 display, the labels, tagging, pushing and the shape of every error.
 
 Importing this package imports no engine SDK.
+Nor does it import the flow: backends are loaded by every command, builds are rare. Import
+``imagec.enginebuild.flow`` (``run_build``) and ``.session`` (``EngineSession``) directly.
 """
-
-from __future__ import annotations
-
-from imagec.enginebuild.flow import run_build
-from imagec.enginebuild.session import BuildParams, EngineSession, ImageInfo
-
-__all__ = ["BuildParams", "EngineSession", "ImageInfo", "run_build"]

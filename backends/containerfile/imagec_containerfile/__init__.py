@@ -4,12 +4,11 @@ no imagec installed."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from imagec.backend import Backend, BackendOptions, Build
+from imagec.backend import Backend, BackendOptions
 from imagec.containerfile import render
 from imagec.hookspecs import hookimpl
 from imagec.ir import Plan
@@ -34,9 +33,6 @@ class ContainerfileBackend(Backend):
 
     def render(self, plan: Plan) -> str:
         return render(plan, comments=self.options.comments)  # type: ignore[attr-defined]
-
-    def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
-        build.context.export(out_dir, force=force)
 
 
 @hookimpl

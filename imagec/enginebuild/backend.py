@@ -1,0 +1,59 @@
+"""The part of an engine backend that does not depend on the engine.
+
+A backend names its engine module: one with ``connect(url) -> EngineSession`` (a context
+manager) and ``health() -> Health``; everything else -- options, build, inspect -- is here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from imagec.backend import Backend, BackendOptions, Build, BuildRequest, BuildResult, Health
+
+
+class EngineOptions(BackendOptions):
+    url: str | None = Field(
+        None,
+        description="Engine API URL (default: the engine's environment variable, else its "
+        "default socket). `imagec build --url` sets it too.",
+    )
+    network: str | None = Field(
+        None, description="Network mode of RUN steps, e.g. `host` or `none` (default: engine's)."
+    )
+
+
+class EngineBackend(Backend):
+    output = "image"
+    Options: ClassVar[type[BackendOptions]] = EngineOptions
+    options: EngineOptions
+    # Dotted name of the module with connect() and health(); imported only when used, so
+    # listing or compiling never loads an engine SDK.
+    engine_module: ClassVar[str]
+
+    def __init__(self, options: BackendOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(options, **kwargs)
+        self.url: str | None = self.options.url
+
+    @classmethod
+    def engine(cls) -> ModuleType:
+        return importlib.import_module(cls.engine_module)
+
+    @classmethod
+    def health(cls) -> Health:
+        return cls.engine().health()
+
+    def inspect(self, image: str) -> dict[str, Any]:
+        from imagec.enginebuild.inspection import inspect_image
+
+        with self.engine().connect(self.url) as session:
+            return inspect_image(session, image)
+
+    def build(self, build: Build, request: BuildRequest) -> BuildResult:
+        from imagec.enginebuild.flow import run_build
+
+        with self.engine().connect(self.url) as session:
+            return run_build(session, build, request, network=self.options.network)
