@@ -23,7 +23,7 @@ from typing import BinaryIO
 from imagec.context.selection import select_context
 from imagec.context.tarball import ExtraFile, context_digest, write_context_tar
 from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
-from imagec.errors import SpecError
+from imagec.errors import ImagecError, SpecError
 from imagec.fsutil import staged_directory
 from imagec.ir import Plan
 
@@ -46,8 +46,22 @@ def _key(entry: ContextEntry) -> tuple[bytes, ...]:
     return tuple(p.encode("utf-8", "surrogateescape") for p in entry.path.split("/"))
 
 
+def check_context_path(path: str, what: str) -> str:
+    """A path inside the context: relative, normalized, never climbing out. Plans come from
+    plugins too, so this is checked here rather than trusted."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ImagecError(f"{what} {path!r} is not a plain relative path inside the context")
+    return path
+
+
 class BuildContext:
     def __init__(self, plan: Plan, build_file: str, build_file_text: str) -> None:
+        for f in plan.files:
+            check_context_path(f.path, "generated file")
+        for d in plan.dirs:
+            check_context_path(d.dest, "context directory")
+        check_context_path(build_file, "build file")
         self.plan = plan
         self.build_file = build_file
         self.build_file_text = build_file_text

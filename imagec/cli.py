@@ -42,6 +42,12 @@ def _backend_args(p: argparse.ArgumentParser, default: str | None) -> None:
         metavar="KEY=VALUE",
         help="backend option (see `imagec backends`)",
     )
+    p.add_argument(
+        "--on-unsupported",
+        choices=("error", "warn"),
+        default="error",
+        help="when the backend cannot express a step: fail (default) or warn and go on",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,7 +32,7 @@ def _backend(args: argparse.Namespace) -> Backend:
     raw = _pairs(args.option, "--option")
     if getattr(args, "url", None):
         raw["url"] = args.url  # --url is the engine backends' `url` option
-    return cls.from_options(raw)
+    return cls.from_options(raw, unsupported=getattr(args, "on_unsupported", "error"))
 
 
 def _build(project: Project, backend: Backend) -> Build:

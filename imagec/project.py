@@ -155,12 +155,23 @@ def resolve(
 def _ignore_file(doc: Document, spec: Spec, root: Path, cli_value: str | None) -> Path | None:
     from imagec.context.source_root import find_ignore_file
 
+    where: dict = {"field": "--dockerignore"}
     if cli_value is not None:
         explicit: Path | None = Path(cli_value)
     elif spec.dockerignore_file is not None:
         explicit = resolve_path(doc, spec.dockerignore_file, "dockerignore_file")
+        line, col = doc.where(("dockerignore_file",))
+        where = {"file": doc.path, "line": line, "column": col, "field": "dockerignore_file"}
     else:
         explicit = None
+    if explicit is not None:
+        # Checked now, not when the context is made: a wrong path is a wrong spec.
+        if not explicit.exists():
+            raise SpecError(f"ignore file {str(explicit)!r} not found", **where)
+        if not explicit.is_file():
+            raise SpecError(f"ignore file {str(explicit)!r} is not a file", **where)
+        if not os.access(explicit, os.R_OK):
+            raise SpecError(f"ignore file {str(explicit)!r} is not readable", **where)
     return find_ignore_file(root, explicit)
 
 

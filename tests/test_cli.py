@@ -169,3 +169,19 @@ def test_init_makes_a_repository_that_becomes_the_source_root(tmp_path: Path, ca
     assert "pkg/imagec.yaml" in out.splitlines()
     assert "imagec repository at" in err
     assert main(["init", str(tmp_path)]) == 2  # never overwrites
+
+
+def test_on_unsupported_policy_reaches_the_backend() -> None:
+    from imagec.cli import build_parser
+    from imagec.commands import _backend
+
+    for flags, policy in (([], "error"), (["--on-unsupported", "warn"], "warn")):
+        args = build_parser().parse_args(["compile", "x.yaml", *flags])
+        assert _backend(args).unsupported_policy == policy
+
+
+def test_missing_explicit_dockerignore_fails_compile(project: Path, capsys) -> None:
+    assert main(["compile", str(project), "--dockerignore", str(project / "nope")]) == 2
+    assert capsys.readouterr().err == (
+        f"imagec: error: --dockerignore: ignore file '{project / 'nope'}' not found\n"
+    )
