@@ -20,8 +20,8 @@ from imagec.backend import Build, BuildRequest
 from imagec.buildcontext import BuildContext
 from imagec.containerfile import render
 from imagec.enginebuild import digestcache
-from imagec.enginebuild.flow import run_build
 from imagec.enginebuild.connect import root_cause, unreachable
+from imagec.enginebuild.flow import run_build
 from imagec.enginebuild.labels import BUILD_INPUTS, CONTENT_HASH
 from imagec.enginebuild.refs import check_tags, registry_of, split_tag
 from imagec.enginebuild.session import BuildParams, ImageInfo
