@@ -161,12 +161,15 @@ class Plan:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
     def digest(self) -> str:
-        """sha256 of the canonical JSON: equal plans give equal digests.
+        """sha256 of what the plan builds: equal builds give equal digests.
 
-        Where the user's directories are on this machine is left out (what they send is
-        hashed with the context), so a checkout elsewhere gives the same digest.
+        Left out: each step's origin (moving a field to another line of the spec builds the
+        same image), and where the user's directories are on this machine (what they send is
+        hashed with the context, so a checkout elsewhere gives the same digest).
         """
         data = self.to_dict()
+        for step in data["steps"]:
+            del step["origin"]
         data["dirs"] = [{"dest": d["dest"]} for d in data["dirs"]]
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

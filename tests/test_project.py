@@ -137,3 +137,13 @@ def test_runtime_is_installed_from_a_wheel_of_this_installation(tmp_path: Path) 
         i for i, s in enumerate(plan.steps) if isinstance(s, Run) and "-r" in s.argv
     )
     assert plan.steps.index(runtime[0]) < first_requirements
+
+
+def test_moving_a_field_to_another_line_keeps_the_ir_digest(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a" / "p" / "imagec.yaml", "user: app\nrequirements: [six]\n")
+    b = _write(
+        tmp_path / "b" / "p" / "imagec.yaml", "# a comment\nrequirements: [six]\nuser: app\n"
+    )
+    plan_a, plan_b = load_project(str(a)).plan, load_project(str(b)).plan
+    assert plan_a.steps != plan_b.steps  # the origins differ...
+    assert plan_a.digest() == plan_b.digest()  # ...what gets built does not

@@ -7,12 +7,15 @@ manager) and ``health() -> Health``; everything else -- options, build, inspect 
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from types import ModuleType
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from imagec.backend import Backend, BackendOptions, Build, BuildRequest, BuildResult, Health
+
+CANONICAL_BUILD_FILE = "Containerfile"
 
 
 class EngineOptions(BackendOptions):
@@ -56,4 +59,17 @@ class EngineBackend(Backend):
         from imagec.enginebuild.flow import run_build
 
         with self.engine().connect(self.url) as session:
-            return run_build(session, build, request, network=self.options.network)
+            return run_build(session, canonical(build), request, network=self.options.network)
+
+
+def canonical(build: Build) -> Build:
+    """The build with the context every engine is sent: ``Containerfile``, no comments.
+
+    Its content hash, and so the image tag, is then the same on docker and podman, and the
+    same however the spec is laid out (comments carry spec line numbers).
+    """
+    from imagec.buildcontext import BuildContext
+    from imagec.containerfile import render
+
+    context = BuildContext(build.plan, CANONICAL_BUILD_FILE, render(build.plan, comments=False))
+    return replace(build, context=context)

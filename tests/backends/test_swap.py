@@ -24,6 +24,8 @@ def test_docker_and_podman_build_equivalent_images(
 ) -> None:
     on_docker = builds.get(docker_engine, project)
     on_podman = builds.get(podman_engine, project)
+    # One content hash, so one tag: swapping the engine does not rename the image.
+    assert on_docker.tag == on_podman.tag
     inside_docker = probe(docker_engine, on_docker.tag)
     inside_podman = probe(podman_engine, on_podman.tag)
 
