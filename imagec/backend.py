@@ -8,7 +8,7 @@ check, and pydantic ``Options`` (unknown options are errors). It lowers a ``Plan
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -67,7 +67,6 @@ class Build:
     spec: Spec
     plan: Plan
     context: BuildContext
-    warnings: list[str] = field(default_factory=list)
 
 
 class UnsupportedStep(ImagecError):

@@ -155,7 +155,6 @@ def describe_context(
     *,
     dockerfile: str | None,
     dockerignore: str | None,
-    list_: bool,
     tar: str | None,
     hash_: bool,
     import_module: bool = False,

@@ -124,7 +124,6 @@ def cmd_context(args: argparse.Namespace) -> int:
         target,
         dockerfile=args.file,
         dockerignore=args.dockerignore,
-        list_=args.list,
         tar=args.tar,
         hash_=args.hash,
         import_module=args.import_module,

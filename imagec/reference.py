@@ -32,7 +32,6 @@ _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 
 REFERENCE_RE = re.compile(rf"^(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?\Z")
 NAME_RE = re.compile(rf"^{_NAME}\Z")
-TAG_RE = re.compile(rf"^{_TAG}\Z")
 _SPLIT_NAME_RE = re.compile(rf"^(?:(?P<domain>{_DOMAIN})/)?(?P<path>.+)\Z")
 _IMAGE_ID_RE = re.compile(r"^[a-f0-9]{64}\Z")
 # go-digest: hex digits per algorithm, lower case.
