@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +27,9 @@ def _project(args: argparse.Namespace) -> Project:
 def _backend(args: argparse.Namespace) -> Backend:
     if not args.backend:
         raise SpecError(
-            "choose a backend, e.g. --backend docker or --backend podman", field="--backend"
+            "choose a backend: --backend docker|podman, IMAGEC_BACKEND, or an image_builder "
+            "in the stack",
+            field="--backend",
         )
     cls = get_plugins().backend(args.backend)
     raw = _pairs(args.option, "--option")
@@ -139,9 +142,24 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+BACKEND_ENV_VAR = "IMAGEC_BACKEND"
+
+
+def _engine_backend_name(args: argparse.Namespace, project: Project) -> str | None:
+    """--backend, else IMAGEC_BACKEND, else the flavor of the stack's image_builder: swapping
+    docker for podman is one flag, one variable, or one line of the stack."""
+    if args.backend:
+        return args.backend
+    if os.environ.get(BACKEND_ENV_VAR):
+        return os.environ[BACKEND_ENV_VAR]
+    builder = project.stack.components.get("image_builder") if project.stack else None
+    return builder.flavor if builder is not None else None
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    backend = _backend(args)
     project = _project(args)
+    args.backend = _engine_backend_name(args, project)
+    backend = _backend(args)
     request = BuildRequest(
         tags=tuple(args.tag),
         no_cache=args.no_cache,
@@ -168,6 +186,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
         info = read_build_info()
     else:
+        args.backend = args.backend or os.environ.get(BACKEND_ENV_VAR)
         info = _backend(args).inspect(args.image)
     print(json.dumps(info, indent=2))
     return 0

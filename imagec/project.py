@@ -39,7 +39,7 @@ class Project:
     source_root: Path | None
     root_rule: str
     ignore_file: Path | None
-    stack_file: Path | None
+    stack: Stack | None
 
 
 def split_python_target(target: str) -> tuple[Path, str | None] | None:
@@ -148,7 +148,7 @@ def resolve(
         source_root=root,
         root_rule=rule,
         ignore_file=ignore_file,
-        stack_file=active_stack.path if active_stack is not None else None,
+        stack=active_stack,
     )
 
 

@@ -185,3 +185,39 @@ def test_missing_explicit_dockerignore_fails_compile(project: Path, capsys) -> N
     assert capsys.readouterr().err == (
         f"imagec: error: --dockerignore: ignore file '{project / 'nope'}' not found\n"
     )
+
+
+def test_engine_is_chosen_by_flag_then_variable_then_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imagec.cli import build_parser
+    from imagec.commands import _engine_backend_name
+    from imagec.project import load_project
+    from imagec.stack import init_repository
+
+    init_repository(tmp_path)
+    stack = tmp_path / ".imagec" / "stack.yaml"
+    stack.write_text(stack.read_text() + "  image_builder: {flavor: podman}\n")
+    (tmp_path / "imagec.yaml").write_text("requirements: [six]\n")
+    project = load_project(str(tmp_path / "imagec.yaml"))
+    monkeypatch.delenv("IMAGEC_BACKEND", raising=False)
+
+    def chosen(*flags: str) -> str | None:
+        args = build_parser().parse_args(["build", str(tmp_path), *flags])
+        return _engine_backend_name(args, project)
+
+    assert chosen() == "podman"
+    monkeypatch.setenv("IMAGEC_BACKEND", "docker")
+    assert chosen() == "docker"
+    assert chosen("--backend", "podman") == "podman"
+
+
+def test_build_without_any_backend_choice_is_bad_input(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.delenv("IMAGEC_BACKEND", raising=False)
+    assert main(["build", str(project)]) == 2
+    assert capsys.readouterr().err == (
+        "imagec: error: --backend: choose a backend: --backend docker|podman, IMAGEC_BACKEND, "
+        "or an image_builder in the stack\n"
+    )

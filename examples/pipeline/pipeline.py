@@ -2,7 +2,7 @@
 
 Build the image (the decorator is read without importing torch or evidently):
 
-    imagec build examples/pipeline/pipeline.py:churn_pipeline
+    imagec build examples/pipeline/pipeline.py:churn_pipeline --backend podman
 
 The image's default command runs the pipeline, i.e. calls ``churn_pipeline()``.
 """
