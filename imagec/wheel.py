@@ -51,36 +51,36 @@ def _package_files() -> list[tuple[str, bytes]]:
     return files
 
 
-@cache
-def build_wheel() -> bytes:
-    version = imagec.__version__
-    dist_info = f"imagec-{version}.dist-info"
-    files = _package_files()
-    files.append(
-        (
-            f"{dist_info}/METADATA",
-            f"Metadata-Version: 2.1\nName: imagec\nVersion: {version}\n"
-            "Summary: imagec runtime (built from a development install)\n".encode(),
-        )
-    )
-    files.append(
+def make_wheel(name: str, version: str, files: list[tuple[str, bytes]], summary: str) -> bytes:
+    """A deterministic pure-Python (``py3-none-any``) wheel holding ``files``."""
+    dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: {summary}\n"
+    files = [
+        *files,
+        (f"{dist_info}/METADATA", metadata.encode()),
         (
             f"{dist_info}/WHEEL",
             b"Wheel-Version: 1.0\nGenerator: imagec\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        )
-    )
+        ),
+    ]
     record = []
-    for name, data in files:
+    for path, data in files:
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(data)}")
+        record.append(f"{path},sha256={digest},{len(data)}")
     record.append(f"{dist_info}/RECORD,,")
     files.append((f"{dist_info}/RECORD", ("\n".join(record) + "\n").encode()))
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files:
-            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+        for path, data in files:
+            info = zipfile.ZipInfo(path, date_time=_EPOCH)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, data)
     return out.getvalue()
+
+
+@cache
+def build_wheel() -> bytes:
+    summary = "imagec runtime (built from a development install)"
+    return make_wheel("imagec", imagec.__version__, _package_files(), summary)

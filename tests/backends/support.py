@@ -3,9 +3,7 @@ subprocess, and a recording proxy in front of an engine's socket."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import io
 import os
 import re
@@ -15,7 +13,6 @@ import sys
 import tarfile
 import textwrap
 import threading
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,29 +21,14 @@ PROBE_VERSION = "1.0"
 
 def write_wheel(directory: Path, name: str = "imagec_probe", version: str = PROBE_VERSION) -> Path:
     """A pure-Python wheel whose module sets ``VALUE = 42``; pip installs it offline."""
-    dist_info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}.py": "VALUE = 42\n",
-        f"{dist_info}/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: {version}\n"
-        ),
-        f"{dist_info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: imagec-tests\nRoot-Is-Purelib: true\n"
-            "Tag: py3-none-any\n"
-        ),
-    }
-    record = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
-    record.append(f"{dist_info}/RECORD,,")
-    files[f"{dist_info}/RECORD"] = "\n".join(record) + "\n"
+    from imagec.wheel import make_wheel
+
+    data = make_wheel(
+        name.replace("_", "-"), version, [(f"{name}.py", b"VALUE = 42\n")], "imagec test probe"
+    )
     directory.mkdir(parents=True, exist_ok=True)
     wheel = directory / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for path, text in sorted(files.items()):
-            info = zipfile.ZipInfo(path, date_time=(1980, 1, 2, 0, 0, 0))
-            zf.writestr(info, text)
+    wheel.write_bytes(data)
     return wheel
 
 

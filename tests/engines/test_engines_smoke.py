@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -39,28 +36,11 @@ def native_build(engine: Engine, context: Path, tag: str) -> Any:
 
 def make_wheel(directory: Path, name: str = "imagec_probe", version: str = "1.0") -> Path:
     """A minimal pure-Python wheel with one module that sets ``VALUE = 42``."""
-    dist_info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}.py": "VALUE = 42\n",
-        f"{dist_info}/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: {version}\n"
-        ),
-        f"{dist_info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: imagec-tests\nRoot-Is-Purelib: true\n"
-            "Tag: py3-none-any\n"
-        ),
-    }
-    record = []
-    for path, text in files.items():
-        data = text.encode()
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    record.append(f"{dist_info}/RECORD,,")
-    files[f"{dist_info}/RECORD"] = "\n".join(record) + "\n"
+    from imagec.wheel import make_wheel as wheel_bytes
+
+    project = name.replace("_", "-")
     wheel = directory / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for path, text in files.items():
-            zf.writestr(path, text)
+    wheel.write_bytes(wheel_bytes(project, version, [(f"{name}.py", b"VALUE = 42\n")], "probe"))
     return wheel
 
 
