@@ -8,6 +8,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from imagec.runtime import pipeline  # standard library only
+from imagec.runtime.decorator import pipeline  # standard library only
 
 __all__ = ["__version__", "pipeline"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from imagec.cli import main
-from imagec.ir import Plan
+from imagec.plan.ir import Plan
 
 ROOT = Path(__file__).parent.parent
 
@@ -172,12 +172,12 @@ def test_init_makes_a_repository_that_becomes_the_source_root(tmp_path: Path, ca
 
 
 def test_on_unsupported_policy_reaches_the_backend() -> None:
-    from imagec.cli import build_parser
-    from imagec.commands import _backend
+    from imagec.cli.backend_choice import make_backend
+    from imagec.cli.parser import build_parser
 
     for flags, policy in (([], "error"), (["--on-unsupported", "warn"], "warn")):
         args = build_parser().parse_args(["compile", "x.yaml", *flags])
-        assert _backend(args).unsupported_policy == policy
+        assert make_backend(args.backend, args).unsupported_policy == policy
 
 
 def test_missing_explicit_dockerignore_fails_compile(project: Path, capsys) -> None:
@@ -190,10 +190,10 @@ def test_missing_explicit_dockerignore_fails_compile(project: Path, capsys) -> N
 def test_engine_is_chosen_by_flag_then_variable_then_stack(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from imagec.cli import build_parser
-    from imagec.commands import _engine_backend_name
+    from imagec.cli.backend_choice import engine_backend_name
+    from imagec.cli.parser import build_parser
     from imagec.project import load_project
-    from imagec.stack import init_repository
+    from imagec.resolve.stack import init_repository
 
     init_repository(tmp_path)
     stack = tmp_path / ".imagec" / "stack.yaml"
@@ -204,7 +204,7 @@ def test_engine_is_chosen_by_flag_then_variable_then_stack(
 
     def chosen(*flags: str) -> str | None:
         args = build_parser().parse_args(["build", str(tmp_path), *flags])
-        return _engine_backend_name(args, project)
+        return engine_backend_name(args.backend, project.stack)
 
     assert chosen() == "podman"
     monkeypatch.setenv("IMAGEC_BACKEND", "docker")

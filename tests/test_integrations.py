@@ -9,13 +9,13 @@ import pytest
 from packaging.requirements import Requirement
 
 from imagec.errors import SpecError
-from imagec.integrations import (
-    Integration,
+from imagec.integrations import Integration
+from imagec.integrations import constants as c
+from imagec.resolve.integrations import (
     IntegrationRegistry,
     builtin_integrations,
     default_registry,
 )
-from imagec.integrations import constants as c
 
 
 def test_every_constant_names_a_builtin_and_back():
@@ -37,7 +37,7 @@ def test_builtin_requirements_are_valid_and_bounded():
 def test_constants_import_standalone_and_cheaply():
     script = "import sys, imagec.integrations.constants as c; print(sorted(sys.modules))"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    for heavy in ("pydantic", "packaging", "imagec.integrations.registry", "pluggy"):
+    for heavy in ("pydantic", "packaging", "imagec.resolve", "pluggy"):
         assert f"'{heavy}'" not in out.stdout
 
 
@@ -48,7 +48,7 @@ def test_get_and_names():
     assert registry.names() == sorted(registry.names())
     assert "lightgbm" in registry and "nope" not in registry
     assert registry.get("lightgbm").apt_packages == ("libgomp1",)
-    assert registry.owner("pytorch") == "imagec.integrations.builtin"
+    assert registry.owner("pytorch") == "imagec.resolve.integrations.builtin"
 
 
 def test_unknown_integration_suggests_a_name():
@@ -88,7 +88,7 @@ def test_duplicate_from_another_owner_names_both():
     with pytest.raises(SpecError) as info:
         register_from_plugin(registry.add)
     assert str(info.value) == (
-        "integration 'pytorch' is registered by both 'imagec.integrations.builtin' and "
+        "integration 'pytorch' is registered by both 'imagec.resolve.integrations.builtin' and "
         f"'{__name__}'"
     )
 
@@ -96,12 +96,15 @@ def test_duplicate_from_another_owner_names_both():
 def test_same_integration_twice_from_the_same_owner_is_a_no_op():
     registry = default_registry()
     count = len(registry)
-    registry.add(registry.get("s3"), owner="imagec.integrations.builtin")
+    registry.add(registry.get("s3"), owner="imagec.resolve.integrations.builtin")
     assert len(registry) == count
     with pytest.raises(SpecError) as info:
-        registry.add(Integration("s3", ("s3fs>=2024.1.0",)), owner="imagec.integrations.builtin")
+        registry.add(
+            Integration("s3", ("s3fs>=2024.1.0",)), owner="imagec.resolve.integrations.builtin"
+        )
     assert (
-        str(info.value) == "integration 's3' is registered twice by 'imagec.integrations.builtin'"
+        str(info.value)
+        == "integration 's3' is registered twice by 'imagec.resolve.integrations.builtin'"
     )
 
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import dockerfile
 
-from imagec.compiler import Inputs, RequirementsSource, plan
-from imagec.containerfile import render
-from imagec.document import Document
-from imagec.ir import Copy, Env, From, Origin, Plan, Run, Workdir
-from imagec.loaders import load_yaml
-from imagec.validate import validate_spec
+from imagec.backend.containerfile import render
+from imagec.model.validate import validate_spec
+from imagec.plan.compiler import plan
+from imagec.plan.ir import Copy, Env, From, Origin, Plan, Run, Workdir
+from imagec.resolve.inputs import Inputs, RequirementsSource
+from imagec.spec.document import Document
+from imagec.spec.loaders import load_yaml
 
 SPEC = """\
 base_image: python:3.11-slim
@@ -35,7 +36,9 @@ def _plan(tmp_path: Path, text: str = SPEC) -> Plan:
         source_root=tmp_path,
         ignore_file=None,
         requirements=(
-            RequirementsSource("list", Origin("requirements", "imagec.yaml", 2), "numpy>=1.26\n"),
+            RequirementsSource(
+                "1-list.txt", Origin("requirements", "imagec.yaml", 2), "numpy>=1.26\n"
+            ),
         ),
         apt_packages=tuple(spec.apt_packages),
     )

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from imagec.compiler import IMG_BUILD_INFO
-from imagec.containerfile import render
+from imagec.backend.containerfile import render
 from imagec.errors import SpecError
-from imagec.ir import Cmd, Copy, Entrypoint, Env, Label, Run
+from imagec.plan.ir import Cmd, Copy, Entrypoint, Env, Label, Run
 from imagec.project import load_project
-from imagec.stack import init_repository
+from imagec.resolve.stack import init_repository
+from imagec.runtime.buildinfo import BUILD_INFO
 
 
 def _write(path: Path, text: str) -> Path:
@@ -111,7 +111,7 @@ def test_provenance_is_embedded_last(tmp_path: Path) -> None:
     info = json.loads(next(f.content for f in plan.files if f.path == "imagec/build.json"))
     assert info["ir_digest"] == label["dev.imagec.ir-digest"]
     assert info["spec"] == {"labels": {"team": "ml"}, "command": ["python", "x.py"]}
-    assert any(isinstance(s, Copy) and s.dest == IMG_BUILD_INFO for s in plan.steps)
+    assert any(isinstance(s, Copy) and s.dest == BUILD_INFO for s in plan.steps)
 
 
 def test_decorated_pipeline_runs_by_default(tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_decorated_pipeline_runs_by_default(tmp_path: Path) -> None:
     plan = load_project(str(source)).plan
     entry = [s for s in plan.steps if isinstance(s, Entrypoint)]
     cmd = [s for s in plan.steps if isinstance(s, Cmd)]
-    assert entry[0].argv == ("python", "-m", "imagec.run")
+    assert entry[0].argv == ("python", "-m", "imagec.runtime")
     assert cmd[0].argv == ("train.py:train",)
 
 

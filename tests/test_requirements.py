@@ -9,7 +9,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from imagec.errors import SpecError
-from imagec.requirements import (
+from imagec.resolve.requirements import (
     PipOption,
     check_conflicts,
     merge_sources,
@@ -421,9 +421,9 @@ def test_render_plain_requirements_with_a_header():
 
 def test_all_three_sources_of_a_pipeline_file(tmp_path):
     """Decorator requirements file + its integrations + the stack's integrations."""
-    from imagec.frontend.pysource import extract
-    from imagec.integrations import default_registry
-    from imagec.stack import read_stack
+    from imagec.resolve.integrations import default_registry
+    from imagec.resolve.stack import read_stack
+    from imagec.spec.pysource import extract
 
     fixtures = Path(__file__).parent / "fixtures" / "python"
     doc = extract(fixtures / "combined.py", "train")

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from imagec.schema import markdown, schema, schema_text
+from imagec.model.schema import markdown, schema, schema_text
 
 ROOT = Path(__file__).parent.parent
 

@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from imagec.errors import SpecError
-from imagec.integrations import default_registry
-from imagec.stack import (
+from imagec.resolve.integrations import default_registry
+from imagec.resolve.source_root import find_repository
+from imagec.resolve.stack import (
     CONFIG_DIR_ENV_VAR,
     IMAGE_CONFIG_DIR,
     IMAGE_STACK_PATH,
-    find_repository,
     init_repository,
     is_secret_key,
     load_stack,

@@ -6,14 +6,11 @@ moby/patternmatcher and the classic build walk); the archive is reproducible.
 
 from __future__ import annotations
 
-# Names resolve lazily: compiling needs only source_root, not the pattern machinery.
+# Names resolve lazily: importing the package loads none of the pattern machinery.
 _WHERE = {
-    "CONTAINERIGNORE": "source_root",
-    "DOCKERIGNORE": "source_root",
-    "REPO_MARKER": "source_root",
-    "SourceRoot": "source_root",
-    "detect_source_root": "source_root",
-    "find_ignore_file": "source_root",
+    "CONTAINERIGNORE": "selection",
+    "DOCKERIGNORE": "selection",
+    "find_ignore_file": "selection",
     "IgnoreLine": "dockerignore",
     "IgnoreRules": "dockerignore",
     "parse_ignore": "dockerignore",

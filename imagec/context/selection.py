@@ -14,10 +14,12 @@ from typing import BinaryIO
 from imagec.context.dockerignore import IgnoreRules, read_ignore_file
 from imagec.context.gosyntax import clean
 from imagec.context.pattern import IgnoreMatcher
-from imagec.context.source_root import find_ignore_file
 from imagec.context.tarball import DEFAULT_MTIME, ExtraFile, context_digest, write_context_tar
 from imagec.context.walk import ContextEntry, leaf_listing, walk_context
 from imagec.errors import SpecError
+
+DOCKERIGNORE = ".dockerignore"
+CONTAINERIGNORE = ".containerignore"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ def select_context(
     """Resolve the ignore file for ``root`` and the paths that must be sent.
 
     ``ignore_file`` overrides the lookup of ``.containerignore`` / ``.dockerignore``
-    (see :func:`~imagec.context.source_root.find_ignore_file`); a relative path is taken
+    (see :func:`find_ignore_file`); a relative path is taken
     from the working directory, like any command-line path. ``dockerfile`` is the
     build file in use, relative to ``root`` or absolute. It and the ignore file are
     always sent when they are inside the root, as the docker CLI promises; unlike the
@@ -95,3 +97,22 @@ def _inside(root: Path, path: str | Path | None) -> str | None:
     if rel in (".", "..") or rel.startswith("../"):
         return None
     return rel
+
+
+def find_ignore_file(root: str | Path, explicit: str | Path | None = None) -> Path | None:
+    """The ignore file a build of ``root`` uses, or None.
+
+    An explicit file always wins and is returned as given, even if it does not exist
+    (reading it then fails with a clear error). Otherwise
+    ``.containerignore`` in the root, then ``.dockerignore``: the order Podman and
+    Buildah use, so a tree carrying both files gets the same context from either
+    engine. A dangling symlink counts as absent, as it does for Docker.
+    """
+    root = Path(root)
+    if explicit is not None:
+        return Path(explicit)
+    for name in (CONTAINERIGNORE, DOCKERIGNORE):
+        candidate = root / name
+        if candidate.exists():
+            return candidate
+    return None

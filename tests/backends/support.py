@@ -21,7 +21,7 @@ PROBE_VERSION = "1.0"
 
 def write_wheel(directory: Path, name: str = "imagec_probe", version: str = PROBE_VERSION) -> Path:
     """A pure-Python wheel whose module sets ``VALUE = 42``; pip installs it offline."""
-    from imagec.wheel import make_wheel
+    from imagec.resolve.wheel import make_wheel
 
     data = make_wheel(
         name.replace("_", "-"), version, [(f"{name}.py", b"VALUE = 42\n")], "imagec test probe"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 
-from imagec.enginebuild.buildlog import BuildLog
-from imagec.enginebuild.progress import Progress, choose_mode
+from imagec.backend.engine.buildlog import BuildLog
+from imagec.backend.engine.progress import Progress, choose_mode
 
 DOCKER_OK = [
     {"stream": "Step 1/3 : FROM python:3.11-slim"},

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from engine_support import BaseImages, Engine, run_container
 
-from imagec.buildcontext import BuildContext
+from imagec.backend.buildcontext import BuildContext
 from imagec.plugins import get_plugins
 from imagec.project import load_project
 

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 
 from imagec.backend import Build, BuildRequest
-from imagec.buildcontext import BuildContext
-from imagec.containerfile import render
-from imagec.enginebuild import digestcache
-from imagec.enginebuild.connect import root_cause, unreachable
-from imagec.enginebuild.flow import run_build
-from imagec.enginebuild.labels import BUILD_INPUTS, CONTENT_HASH
-from imagec.enginebuild.refs import check_tags, registry_of, split_tag
-from imagec.enginebuild.session import BuildParams, ImageInfo
-from imagec.enginebuild.stream import ContextStream
+from imagec.backend.buildcontext import BuildContext
+from imagec.backend.containerfile import render
+from imagec.backend.engine import digestcache
+from imagec.backend.engine.connect import root_cause, unreachable
+from imagec.backend.engine.flow import run_build
+from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH
+from imagec.backend.engine.refs import check_tags, registry_of, split_tag
+from imagec.backend.engine.session import BuildParams, ImageInfo
+from imagec.backend.engine.stream import ContextStream
 from imagec.errors import BuildError, EngineError, SpecError
 from imagec.project import load_project
 

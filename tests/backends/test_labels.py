@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from imagec import __version__
-from imagec.enginebuild import labels
-from imagec.enginebuild.labels import find_git_dir, head_revision, oci_labels, origin_url
+from imagec.backend.engine import labels
+from imagec.backend.engine.labels import find_git_dir, head_revision, oci_labels, origin_url
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

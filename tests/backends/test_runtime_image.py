@@ -28,7 +28,7 @@ elapsed = time.perf_counter() - t
 heavy = sorted(m for m in sys.modules
                if m.split(".")[0] in ("pydantic", "jinja2", "pathspec", "yaml", "docker",
                                        "podman", "pluggy", "packaging")
-               or m in ("imagec.model", "imagec.compiler", "imagec.project", "imagec.plugins"))
+               or m in ("imagec.model", "imagec.plan", "imagec.project", "imagec.plugins"))
 print(imagec.__version__, f(), heavy, f"{elapsed * 1000:.1f}ms")
 """
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from imagec.context import REPO_MARKER, detect_source_root
 from imagec.errors import SpecError
+from imagec.resolve.source_root import REPO_MARKER, detect_source_root
 
 
 def test_explicit_setting_wins(tmp_path: Path) -> None:

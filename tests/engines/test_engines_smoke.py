@@ -36,7 +36,7 @@ def native_build(engine: Engine, context: Path, tag: str) -> Any:
 
 def make_wheel(directory: Path, name: str = "imagec_probe", version: str = "1.0") -> Path:
     """A minimal pure-Python wheel with one module that sets ``VALUE = 42``."""
-    from imagec.wheel import make_wheel as wheel_bytes
+    from imagec.resolve.wheel import make_wheel as wheel_bytes
 
     project = name.replace("_", "-")
     wheel = directory / f"{name}-{version}-py3-none-any.whl"

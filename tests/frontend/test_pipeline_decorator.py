@@ -80,14 +80,14 @@ def test_imagec_pipeline_is_the_decorator_after_the_runtime_is_imported():
 
 HEAVY = ("pydantic", "jinja2", "pathspec", "yaml", "packaging", "docker", "podman", "pluggy")
 HEAVY_IMAGEC = (
+    "imagec.spec",
     "imagec.model",
-    "imagec.compiler",
-    "imagec.frontend",
-    "imagec.requirements",
-    "imagec.stack",
     "imagec.plugins",
-    "imagec.integrations.registry",
-    "imagec.integrations.builtin",
+    "imagec.resolve",
+    "imagec.plan",
+    "imagec.backend",
+    "imagec.project",
+    "imagec.cli",
 )
 
 
@@ -122,7 +122,7 @@ def test_importing_and_decorating_stays_light(tmp_path):
 def run_module(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "imagec.run", *args],
+        [sys.executable, "-m", "imagec.runtime", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from imagec.errors import SpecError
-from imagec.frontend.pyimport import import_spec
-from imagec.frontend.pysource import extract
+from imagec.spec.pyimport import import_spec
+from imagec.spec.pysource import extract
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "python"
 EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "pipeline" / "pipeline.py"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from imagec.errors import SpecError
-from imagec.frontend.pysource import extract
+from imagec.spec.pysource import extract
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "python"
 
@@ -478,7 +478,7 @@ def test_the_example_pipeline():
         "python_version": "3.11",
         "environment": {"PYTHONUNBUFFERED": "1", "CHURN_EPOCHS": "20"},
     }
-    from imagec.requirements import read_requirements_file
+    from imagec.resolve.requirements import read_requirements_file
 
     lines = read_requirements_file(Path(doc.data["requirements"]), base_dir=doc.directory)
     assert [line.text for line in lines] == [

@@ -19,7 +19,20 @@ from typing import Any
 import dockerfile
 
 from hostile.buildkit_lex import Lex
-from imagec.ir import Arg, Cmd, Copy, Entrypoint, Env, From, Label, Plan, Run, Step, User, Workdir
+from imagec.plan.ir import (
+    Arg,
+    Cmd,
+    Copy,
+    Entrypoint,
+    Env,
+    From,
+    Label,
+    Plan,
+    Run,
+    Step,
+    User,
+    Workdir,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 HADOLINT_CONFIG = REPO / ".hadolint.yaml"

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from hostile.containerfile_check import POISON, assert_round_trips, read_back
 from hostile.strategies import ARGV_TEXT, PROPERTY, TEXT
-from imagec.containerfile import MAX_LINE_BYTES, comment, json_array, quote, render
+from imagec.backend.containerfile import MAX_LINE_BYTES, comment, json_array, quote, render
 from imagec.errors import SpecError
-from imagec.ir import (
+from imagec.plan.ir import (
     Arg,
     Cmd,
     Copy,

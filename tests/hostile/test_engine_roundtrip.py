@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from engine_support import BaseImages, Engine, ImageTags, run_container
 
-from imagec.containerfile import render
-from imagec.ir import Arg, Cmd, Copy, Entrypoint, Env, From, Label, Origin, Plan, User, Workdir
+from imagec.backend.containerfile import render
+from imagec.plan.ir import Arg, Cmd, Copy, Entrypoint, Env, From, Label, Origin, Plan, User, Workdir
 
 pytestmark = pytest.mark.engine
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from imagec.loaders import MAX_SPEC_BYTES
+from imagec.spec.loaders import MAX_SPEC_BYTES
 
 MEMORY_CAP = 768 * 1024 * 1024
 TIME_LIMIT = 10.0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from imagec import buildcontext
+from imagec.backend import buildcontext
 from imagec.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hostile.oci_reference import ReferenceError, parse, parse_normalized_named
-from imagec.reference import check_platform, check_reference, check_repository
+from imagec.model.reference import check_platform, check_reference, check_repository
 
 ORACLE = json.loads((Path(__file__).parent / "vectors" / "reference_oracle.json").read_text())
 # The library's test binary links only sha256; the oracle was recorded that way.

@@ -19,13 +19,14 @@ from hostile.containerfile_check import (
     hadolint,
 )
 from hostile.strategies import FORBIDDEN, PROPERTY, TEXT
-from imagec.compiler import Inputs, RequirementsSource, plan
-from imagec.containerfile import render
-from imagec.document import Document
+from imagec.backend.containerfile import render
 from imagec.errors import SpecError
-from imagec.ir import Origin, Plan
-from imagec.model import Spec
-from imagec.validate import validate_spec
+from imagec.model.spec import Spec
+from imagec.model.validate import validate_spec
+from imagec.plan.compiler import plan
+from imagec.plan.ir import Origin, Plan
+from imagec.resolve.inputs import Inputs, RequirementsSource
+from imagec.spec.document import Document
 
 BASE_IMAGES = [
     None,
@@ -113,7 +114,7 @@ def _compile(data: dict[str, Any]) -> tuple[Spec, Plan, str]:
     doc = Document(path=Path("imagec.yaml"), data=data)
     spec = validate_spec(doc)
     requirements = tuple(
-        RequirementsSource("list", Origin("requirements"), "".join(f"{r}\n" for r in reqs))
+        RequirementsSource("1-list.txt", Origin("requirements"), "".join(f"{r}\n" for r in reqs))
         for reqs in [spec.requirements]
         if reqs and isinstance(reqs, list)
     )

@@ -69,7 +69,7 @@ class Throwaway:
 
 BACKEND_MODULE = """\
 from imagec.backend import Backend
-from imagec.hookspecs import hookimpl
+from imagec.plugins.hookspecs import hookimpl
 
 
 class ThrowawayBackend(Backend):
@@ -172,7 +172,7 @@ CRASHING = Throwaway(
     "tp-crashing",
     "crashing",
     """\
-    from imagec.hookspecs import hookimpl
+    from imagec.plugins.hookspecs import hookimpl
 
 
     @hookimpl

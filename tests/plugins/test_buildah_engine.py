@@ -126,7 +126,7 @@ def test_image_matches_the_containerfile_backend(
 def test_failed_step_removes_the_working_container(
     buildah: str, podman_images: BaseImages, tmp_path: Path, buildah_plugin
 ):
-    from imagec.ir import From, Origin, Plan, Run
+    from imagec.plan.ir import From, Origin, Plan, Run
 
     plan = Plan(
         steps=(

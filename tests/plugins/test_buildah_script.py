@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from imagec import __version__
 from imagec.backend import UnsupportedStep
 from imagec.errors import SpecError
-from imagec.ir import (
+from imagec.plan.ir import (
     Arg,
     Cmd,
     Copy,

@@ -12,11 +12,12 @@ import pytest
 
 from imagec.backend import Backend
 from imagec.errors import ImagecError
-from imagec.hookspecs import hookimpl
-from imagec.integrations import Integration, IntegrationRegistry
-from imagec.ir import Env, From, Origin, Plan
-from imagec.model import Spec
+from imagec.integrations import Integration
+from imagec.model.spec import Spec
+from imagec.plan.ir import Env, From, Origin, Plan
 from imagec.plugins import PluginInfo, Plugins
+from imagec.plugins.hookspecs import hookimpl
+from imagec.resolve.integrations import IntegrationRegistry
 
 SPEC = Spec.model_validate({"python_version": "3.11"})
 PLAN = Plan(steps=(From(Origin("base_image"), "python:3.11-slim"),))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from imagec import hookspecs
+from imagec.plugins import hookspecs
 
 from .support import REPO
 

@@ -9,9 +9,9 @@ from typing import Literal
 from pydantic import Field
 
 from imagec.backend import Backend, BackendOptions
-from imagec.containerfile import render
-from imagec.hookspecs import hookimpl
-from imagec.ir import Plan
+from imagec.backend.containerfile import render
+from imagec.plan.ir import Plan
+from imagec.plugins.hookspecs import hookimpl
 
 
 class ContainerfileOptions(BackendOptions):

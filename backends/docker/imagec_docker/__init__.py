@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pydantic import Field
 
 from imagec.backend import Backend
-from imagec.enginebuild.backend import EngineBackend, EngineOptions
-from imagec.hookspecs import hookimpl
+from imagec.backend.engine.backend import EngineBackend, EngineOptions
+from imagec.plugins.hookspecs import hookimpl
 
 __all__ = ["DockerBackend", "DockerOptions"]
 

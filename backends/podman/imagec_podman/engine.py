@@ -9,9 +9,9 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from imagec.backend import Health
-from imagec.enginebuild.connect import PING_TIMEOUT, root_cause, unreachable
-from imagec.enginebuild.refs import split_tag
-from imagec.enginebuild.session import BuildParams, ImageInfo
+from imagec.backend.engine.connect import PING_TIMEOUT, root_cause, unreachable
+from imagec.backend.engine.refs import split_tag
+from imagec.backend.engine.session import BuildParams, ImageInfo
 from imagec.errors import EngineError
 
 if TYPE_CHECKING:

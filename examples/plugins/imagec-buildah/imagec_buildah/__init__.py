@@ -15,8 +15,8 @@ from typing import Literal
 from pydantic import Field
 
 from imagec.backend import Backend, BackendOptions, Build, Health
-from imagec.hookspecs import hookimpl
-from imagec.ir import Plan
+from imagec.plan.ir import Plan
+from imagec.plugins.hookspecs import hookimpl
 from imagec_buildah.script import SCRIPT_NAME, ScriptWriter
 
 __all__ = ["BuildahBackend", "BuildahOptions"]

@@ -26,8 +26,21 @@ from shlex import quote
 from typing import TYPE_CHECKING
 
 from imagec import __version__
-from imagec.containerfile import comment
-from imagec.ir import Arg, Cmd, Copy, Entrypoint, Env, From, Label, Plan, Run, Step, User, Workdir
+from imagec.backend.containerfile import comment
+from imagec.plan.ir import (
+    Arg,
+    Cmd,
+    Copy,
+    Entrypoint,
+    Env,
+    From,
+    Label,
+    Plan,
+    Run,
+    Step,
+    User,
+    Workdir,
+)
 
 if TYPE_CHECKING:
     from imagec_buildah import BuildahBackend

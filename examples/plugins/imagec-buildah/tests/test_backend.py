@@ -6,7 +6,7 @@ import pytest
 from imagec_buildah import BuildahBackend
 
 from imagec.errors import SpecError
-from imagec.ir import Copy, From, Origin, Plan, Run
+from imagec.plan.ir import Copy, From, Origin, Plan, Run
 from imagec.plugins import Plugins
 
 PLAN = Plan(

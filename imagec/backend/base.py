@@ -1,0 +1,138 @@
+"""The backend contract. Built-in backends and third-party ones implement exactly this.
+
+A backend has a ``name``, a ``description``, the kind of ``output`` it produces, a health
+check, and pydantic ``Options`` (unknown options are errors). It lowers a ``Plan`` itself;
+``imagec.containerfile.render`` is there to reuse.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from imagec.errors import ImagecError, SpecError
+
+if TYPE_CHECKING:
+    from imagec.backend.buildcontext import BuildContext
+    from imagec.model.spec import Spec
+    from imagec.plan.ir import Plan, Step
+
+Output = Literal["text", "directory", "image"]
+
+
+class BackendOptions(BaseModel):
+    """Options a backend accepts (``--option key=value``); subclass to add fields."""
+
+    # Built on first validation: most runs use the defaults and never validate.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What the user asked of an image build."""
+
+    tags: tuple[str, ...] = ()
+    no_cache: bool = False
+    pull: bool = False
+    force: bool = False
+    push: bool = False
+    quiet: bool = False
+    platform: str | None = None
+    build_args: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    image_id: str
+    tags: tuple[str, ...]
+    built: bool  # False when an existing image was reused
+    pushed: tuple[str, ...] = ()
+
+
+@dataclass
+class Build:
+    """Everything a backend needs for one image."""
+
+    spec: Spec
+    plan: Plan
+    context: BuildContext
+
+
+class UnsupportedStep(ImagecError):
+    exit_code = 2
+
+
+class Backend:
+    name: ClassVar[str]
+    description: ClassVar[str]
+    output: ClassVar[Output]
+    # File name of the build file in the context and in exports.
+    build_file: ClassVar[str] = "Containerfile"
+    Options: ClassVar[type[BackendOptions]] = BackendOptions
+
+    def __init__(
+        self,
+        options: BackendOptions | None = None,
+        *,
+        unsupported: Literal["warn", "error"] = "error",
+    ) -> None:
+        self.options = options if options is not None else self.Options()
+        self.unsupported_policy = unsupported
+
+    @classmethod
+    def from_options(cls, raw: dict[str, str], **kwargs) -> Backend:
+        if not raw:
+            return cls(cls.Options.model_construct(), **kwargs)  # defaults are valid
+        try:
+            options = cls.Options.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            key = ".".join(map(str, err["loc"])) or "?"
+            msg = "unknown option" if err["type"] == "extra_forbidden" else err["msg"]
+            raise SpecError(f"{msg} for backend {cls.name!r}", field=f"--option {key}") from None
+        return cls(options, **kwargs)
+
+    @classmethod
+    def health(cls) -> Health:
+        """Whether the engine or tool this backend needs is available, and if not, why."""
+        return Health(ok=True)
+
+    @property
+    def build_file_name(self) -> str:
+        return self.build_file
+
+    def unsupported(self, step: Step, reason: str) -> None:
+        """Report a step this backend cannot express: nothing is dropped silently."""
+        where = step.origin.describe()
+        msg = f"backend {self.name!r} cannot express {step.kind} from {where}: {reason}"
+        if self.unsupported_policy == "error":
+            raise UnsupportedStep(msg)
+        print(f"imagec: warning: {msg}", file=sys.stderr)
+
+    def render(self, plan: Plan) -> str:
+        """The build file text for ``plan`` (the Containerfile, by default)."""
+        from imagec.backend.containerfile import render
+
+        return render(plan)
+
+    def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
+        """Write the build context (build file, generated files, source) to ``out_dir``."""
+        build.context.export(out_dir, force=force)
+
+    def build(self, build: Build, request: BuildRequest) -> BuildResult:
+        raise ImagecError(f"backend {self.name!r} does not build images")
+
+    def inspect(self, image: str) -> dict[str, Any]:
+        """What ``image`` was built from: its ``/etc/imagec/build.json`` plus ``labels``."""
+        raise ImagecError(f"backend {self.name!r} does not inspect images")

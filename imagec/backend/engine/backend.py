@@ -1,0 +1,75 @@
+"""The part of an engine backend that does not depend on the engine.
+
+A backend names its engine module: one with ``connect(url) -> EngineSession`` (a context
+manager) and ``health() -> Health``; everything else -- options, build, inspect -- is here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import replace
+from types import ModuleType
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from imagec.backend.base import Backend, BackendOptions, Build, BuildRequest, BuildResult, Health
+
+CANONICAL_BUILD_FILE = "Containerfile"
+
+
+class EngineOptions(BackendOptions):
+    url: str | None = Field(
+        None,
+        description="Engine API URL (default: the engine's environment variable, else its "
+        "default socket). `imagec build --url` sets it too.",
+    )
+    network: str | None = Field(
+        None, description="Network mode of RUN steps, e.g. `host` or `none` (default: engine's)."
+    )
+
+
+class EngineBackend(Backend):
+    output = "image"
+    Options: ClassVar[type[BackendOptions]] = EngineOptions
+    options: EngineOptions
+    # Dotted name of the module with connect() and health(); imported only when used, so
+    # listing or compiling never loads an engine SDK.
+    engine_module: ClassVar[str]
+
+    def __init__(self, options: BackendOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(options, **kwargs)
+        self.url: str | None = self.options.url
+
+    @classmethod
+    def engine(cls) -> ModuleType:
+        return importlib.import_module(cls.engine_module)
+
+    @classmethod
+    def health(cls) -> Health:
+        return cls.engine().health()
+
+    def inspect(self, image: str) -> dict[str, Any]:
+        from imagec.backend.engine.inspection import inspect_image
+
+        with self.engine().connect(self.url) as session:
+            return inspect_image(session, image)
+
+    def build(self, build: Build, request: BuildRequest) -> BuildResult:
+        from imagec.backend.engine.flow import run_build
+
+        with self.engine().connect(self.url) as session:
+            return run_build(session, canonical(build), request, network=self.options.network)
+
+
+def canonical(build: Build) -> Build:
+    """The build with the context every engine is sent: ``Containerfile``, no comments.
+
+    Its content hash, and so the image tag, is then the same on docker and podman, and the
+    same however the spec is laid out (comments carry spec line numbers).
+    """
+    from imagec.backend.buildcontext import BuildContext
+    from imagec.backend.containerfile import render
+
+    context = BuildContext(build.plan, CANONICAL_BUILD_FILE, render(build.plan, comments=False))
+    return replace(build, context=context)

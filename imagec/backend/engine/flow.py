@@ -1,0 +1,152 @@
+"""One ``imagec build`` on an engine: reuse check, build, tag, push.
+
+1. The content-hash tag is looked up first. An image there whose labels record the same
+   content hash (and the same build args, labels and platform) is the image: nothing is
+   sent to the engine's build endpoint. ``--force``, ``--no-cache`` and ``--pull`` rebuild.
+2. Otherwise the context streams to the engine and its log to the user. The image is
+   tagged only once the build succeeded and what was sent matches the hash in its labels.
+3. ``--push`` pushes the tags that name a registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import closing
+from pathlib import Path
+
+from imagec.backend.base import Build, BuildRequest, BuildResult
+from imagec.backend.engine import digestcache
+from imagec.backend.engine.buildlog import BuildLog
+from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, oci_labels
+from imagec.backend.engine.progress import Progress, choose_mode
+from imagec.backend.engine.refs import check_tags, registry_of
+from imagec.backend.engine.session import BuildParams, EngineSession, ImageInfo
+from imagec.backend.engine.stream import ContextStream
+from imagec.errors import BuildError, EngineError, SpecError
+from imagec.plan.ir import CTX_SOURCE
+
+
+def run_build(
+    session: EngineSession, build: Build, request: BuildRequest, *, network: str | None = None
+) -> BuildResult:
+    extra_tags = check_tags(request.tags)
+    context = build.context
+    rebuild = request.force or request.no_cache or request.pull
+    if not rebuild:
+        digestcache.tar_digest(context)  # primes content_hash from the stat-keyed cache
+    content_tag = context.tag
+    tags = tuple(dict.fromkeys((content_tag, *extra_tags)))
+    to_push = push_targets(tags) if request.push else ()
+    progress = Progress(session.engine, choose_mode(request.quiet))
+    inputs = build_inputs(request)
+
+    existing = None if rebuild else session.image(content_tag)
+    if existing is not None and is_current(existing, context.content_hash, inputs):
+        for ref in extra_tags:
+            session.tag(existing.id, ref)
+        return BuildResult(existing.id, tags, built=False, pushed=push(session, to_push, progress))
+
+    labels = oci_labels(source_root(build), context.content_hash)
+    if inputs:
+        labels[BUILD_INPUTS] = inputs
+    labels.update(dict(request.labels))
+    params = BuildParams(
+        build_file=context.build_file,
+        labels=labels,
+        build_args=dict(request.build_args),
+        no_cache=request.no_cache,
+        pull=request.pull,
+        platform=request.platform,
+        network=network,
+    )
+    image_id = _build(session, build, params, progress)
+    for ref in tags:
+        session.tag(image_id, ref)
+    return BuildResult(image_id, tags, built=True, pushed=push(session, to_push, progress))
+
+
+def _build(session: EngineSession, build: Build, params: BuildParams, progress: Progress) -> str:
+    context = build.context
+    log = BuildLog(progress.event, origins=[s.origin.describe() for s in build.plan.steps])
+    body = ContextStream(context.write_tar, progress.sending)
+    try:
+        with body, closing(session.build(body, params)) as messages:
+            for message in messages:
+                log.feed(message)
+        log.finish()
+    except KeyboardInterrupt:
+        progress.interrupted()
+        raise
+    except BaseException:
+        progress.done(ok=False)
+        body.check()  # an unreadable file explains whatever the engine made of the rest
+        raise
+    body.check()
+    if log.error is not None or log.image_id is None:
+        progress.done(ok=False)
+        raise log.failure(session.engine)
+    progress.done(ok=True)
+    if body.digest != context.tar_digest:
+        # The tree changed between hashing and sending: the image does not hold what its
+        # labels (and the tag it would get) say.
+        session.remove_image(log.image_id)
+        digestcache.forget(context)
+        raise BuildError(
+            "the source changed while it was being sent; nothing was tagged; build again"
+        )
+    return log.image_id
+
+
+def is_current(image: ImageInfo, content_hash: str, inputs: str | None) -> bool:
+    labels = image.labels
+    return labels.get(CONTENT_HASH) == content_hash and labels.get(BUILD_INPUTS) == inputs
+
+
+def build_inputs(request: BuildRequest) -> str | None:
+    """A digest of what changes the image besides the content: build args, labels, platform."""
+    data = {
+        "build_args": sorted(request.build_args),
+        "labels": sorted(request.labels),
+        "platform": request.platform,
+    }
+    if not any(data.values()):
+        return None
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def source_root(build: Build) -> Path | None:
+    for d in build.plan.dirs:
+        if d.dest == CTX_SOURCE:
+            return Path(d.root)
+    return None
+
+
+def push_targets(tags: tuple[str, ...]) -> tuple[str, ...]:
+    targets = tuple(ref for ref in tags if registry_of(ref))
+    if not targets:
+        raise SpecError(
+            "no tag names a registry to push to; add one, e.g. "
+            "--tag registry.example.com/team/app:1",
+            field="--push",
+        )
+    return targets
+
+
+def push(session: EngineSession, refs: tuple[str, ...], progress: Progress) -> tuple[str, ...]:
+    for ref in refs:
+        progress.note(f"pushing {ref}")
+        try:
+            for message in session.push(ref):
+                error = message.get("error") or (message.get("errorDetail") or {}).get("message")
+                if error:
+                    reason = _one_line(str(error))
+                    raise EngineError(f"{session.engine}: push of {ref} failed: {reason}")
+        except KeyboardInterrupt:
+            progress.interrupted()
+            raise
+    return refs
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,33 @@
+"""``imagec build SPEC``: build the image with a container engine backend."""
+
+from __future__ import annotations
+
+import argparse
+
+from imagec.backend.base import BuildRequest
+from imagec.cli.backend_choice import engine_backend_name, make_backend, pairs
+from imagec.cli.spec_options import project_of
+from imagec.project import build_for
+
+
+def run(args: argparse.Namespace) -> int:
+    project = project_of(args)
+    backend = make_backend(engine_backend_name(args.backend, project.stack), args)
+    request = BuildRequest(
+        tags=tuple(args.tag),
+        no_cache=args.no_cache,
+        pull=args.pull,
+        force=args.force,
+        push=args.push,
+        quiet=args.quiet,
+        platform=args.platform,
+        build_args=tuple(pairs(args.build_arg, "--build-arg").items()),
+        labels=tuple(pairs(args.label, "--label").items()),
+    )
+    result = backend.build(build_for(project, backend), request)
+    if args.quiet:
+        print(result.image_id)
+    else:
+        state = "built" if result.built else "up to date"
+        print(f"{state}: {result.image_id} {' '.join(result.tags)}")
+    return 0

@@ -1,0 +1,58 @@
+"""``imagec context ROOT_OR_SPEC``: a directory is a source root taken as the docker CLI would
+take it; a spec (file or FILE.py[:NAME]) shows imagec's whole build context for that spec.
+
+``--list`` (default) prints the leaf listing, ``--tar OUT`` writes the archive, ``--hash``
+prints the content hash; for a spec, the source root and ignore file in use go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from imagec.context.selection import select_context
+from imagec.errors import SpecError
+from imagec.util.fsutil import atomic_write_bytes
+
+
+def run(args: argparse.Namespace) -> int:
+    target = Path(args.target)
+    if target.is_dir():
+        selection = select_context(target, ignore_file=args.dockerignore, dockerfile=args.file)
+        if args.tar:
+            atomic_write_bytes(Path(args.tar), selection.write_tar)
+        elif args.hash:
+            print(selection.digest())
+        else:
+            sys.stdout.write("".join(p + "\n" for p in selection.leaf_listing()))
+        return 0
+    if args.file is not None:
+        raise SpecError("--file applies to a source root directory, not a spec", field="--file")
+    return _spec_context(args, target)
+
+
+def _spec_context(args: argparse.Namespace, target: Path) -> int:
+    # Lazy: a source root directory needs none of the compiler, and start-up is most of its time.
+    from imagec.backend.buildcontext import BuildContext
+    from imagec.backend.containerfile import render
+    from imagec.project import load_project
+
+    project = load_project(
+        str(target),
+        import_module=args.import_module,
+        stack=args.stack,
+        dockerignore=args.dockerignore,
+    )
+    root, ignore = project.source_root, project.ignore_file
+    print(f"source root: {root} ({project.root_rule})", file=sys.stderr)
+    print(f"ignore file: {ignore if ignore else 'none'}", file=sys.stderr)
+    context = BuildContext(project.plan, "Containerfile", render(project.plan))
+    if args.tar:
+        atomic_write_bytes(Path(args.tar), context.write_tar)
+    elif args.hash:
+        print(context.content_hash)
+    elif root is not None:
+        selection = select_context(root, ignore_file=ignore)
+        sys.stdout.write("".join(p + "\n" for p in selection.leaf_listing()))
+    return 0

@@ -1,0 +1,51 @@
+"""``imagec``'s entry point: parse, dispatch to the command's module, print errors as one line."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from imagec.cli.parser import build_parser
+from imagec.errors import ImagecError
+
+# Command name -> the module whose ``run(args) -> int`` carries it out. Modules load on use, so
+# `imagec --version` or `imagec context DIR` never pay for the compiler and pydantic.
+COMMANDS: dict[str, str] = {
+    "compile": "imagec.cli.commands.compile",
+    "ir": "imagec.cli.commands.ir",
+    "validate": "imagec.cli.commands.validate",
+    "schema": "imagec.cli.commands.schema",
+    "backends": "imagec.cli.commands.backends",
+    "export": "imagec.cli.commands.export",
+    "context": "imagec.cli.commands.context",
+    "init": "imagec.cli.commands.init",
+    "build": "imagec.cli.commands.build",
+    "inspect": "imagec.cli.commands.inspect",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # pydantic scans every installed distribution for plugins of its own the first time a
+    # model is built; imagec's models need none, and the scan costs more than a compile.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    args = build_parser().parse_args(argv)
+    try:
+        return importlib.import_module(COMMANDS[args.command]).run(args) or 0
+    except ImagecError as exc:
+        print(str(exc) if exc.file else f"imagec: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("imagec: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:  # disk full, permissions... on the way out: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"imagec: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,2 +1,0 @@
-"""Python frontends: read a ``@pipeline(...)`` spec statically (``pysource``) or by importing
-the file (``pyimport``)."""

@@ -1,0 +1,310 @@
+"""The pipeline-image spec: strict pydantic models, the single source of the JSON Schema.
+
+Values here end up inside a Containerfile that runs as root, so every string that is lowered
+verbatim is constrained to a safe alphabet, and free text (environment values, labels, build
+arg defaults) is single-line and escaped by the lowering.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+)
+
+from imagec.model.reference import check_platform, check_reference, check_repository
+
+# Characters no value may hold: C0 and C1 controls (newline, NUL, ESC, NEL, ...), Unicode line
+# and paragraph separators (line breaks to editors and to Python's splitlines), unpaired
+# surrogates (not encodable as UTF-8), and bidirectional controls, which make the generated
+# Containerfile read differently from what it does.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+# One value must fit on one Containerfile line (BuildKit reads at most 64 KiB per line) even
+# when written as JSON with \\uXXXX escapes; real values are far shorter.
+MAX_VALUE_LENGTH = 4096
+
+
+def _show(value: str) -> str:
+    """``value`` quoted for a one-line message, cut short when long."""
+    return repr(value) if len(value) <= 80 else f"{value[:40]!r}... ({len(value)} characters)"
+
+
+def _unsafe_kind(ch: str) -> str:
+    if unicodedata.category(ch) == "Cc":
+        return "control character"
+    if unicodedata.category(ch) == "Cs":
+        return "unpaired surrogate"
+    return unicodedata.name(ch).lower()
+
+
+def _single_line(value: str) -> str:
+    m = _UNSAFE.search(value)
+    if m:
+        raise ValueError(f"{_unsafe_kind(m.group())} {m.group()!r} not allowed in {_show(value)}")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise ValueError(
+            f"value longer than {MAX_VALUE_LENGTH} characters: {value[:40]!r}... "
+            f"({len(value)} characters)"
+        )
+    return value
+
+
+def _pattern(regex: str, what: str, example: str):
+    # ASCII: `\w`, `\d` and case folding must not admit other scripts' letters and digits.
+    compiled = re.compile(regex, re.ASCII)
+
+    def check(value: str) -> str:
+        if len(value) > MAX_VALUE_LENGTH or not compiled.fullmatch(value):
+            raise ValueError(f"invalid {what} {_show(value)} (expected e.g. {example!r})")
+        return value
+
+    return AfterValidator(check)
+
+
+REQUIREMENTS_FILE_PREFIXES = ("-r ", "--requirement ", "--requirement=")
+
+
+def requirements_file_of(value: str) -> str | None:
+    """The path of a ``-r path`` list entry (a requirements file among the list), else None."""
+    for prefix in REQUIREMENTS_FILE_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix) :].strip()
+    return None
+
+
+def _requirement(value: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    _single_line(value)
+    path = requirements_file_of(value)
+    if path is not None:
+        if not path:
+            raise ValueError(f"{value!r} names no requirements file")
+        return value
+    try:
+        Requirement(value)
+    except InvalidRequirement as exc:
+        first = str(exc).splitlines()[0]
+        raise ValueError(f"invalid requirement {_show(value)}: {first}") from None
+    # The requirement becomes a line of a requirements file, where pip joins a line ending in
+    # `\` with the next one and cuts a line at ` #`; PEP 508 allows both inside a URL or a
+    # marker string, so a valid requirement could still change the file around it.
+    if value.rstrip().endswith("\\"):
+        raise ValueError(f"invalid requirement {_show(value)}: ends with '\\'")
+    if re.search(r"\s#", value):
+        raise ValueError(f"invalid requirement {_show(value)}: ' #' starts a comment")
+    return value
+
+
+def _user(value: str) -> str:
+    # uid_t is 32 bits and (uid_t)-1 means "no change": larger ids fail only at build time.
+    for part in value.split(":"):
+        if part.isdigit() and int(part) > 2**32 - 2:
+            raise ValueError(f"invalid user {value!r}: id {part} is larger than 4294967294")
+    return value
+
+
+def _index_url(value: str) -> str:
+    if not re.fullmatch(r"(?:https?|file)://[^\s]+", value, re.ASCII):
+        raise ValueError(
+            f"invalid index URL {_show(value)} (expected e.g. 'https://pypi.org/simple')"
+        )
+    return value
+
+
+def _not_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty command; give a command, or leave the field out")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_single_line)]
+# References are single-line first, whatever the grammar check accepts.
+ImageRef = Annotated[str, AfterValidator(_single_line), AfterValidator(check_reference)]
+Repository = Annotated[str, AfterValidator(_single_line), AfterValidator(check_repository)]
+Platform = Annotated[str, AfterValidator(_single_line), AfterValidator(check_platform)]
+EnvName = Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]*", "variable name", "MY_VAR")]
+LabelKey = Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._/-]*", "label key", "org.example.team")]
+# Debian's grammar: name, optional `:arch`, optional `=version` (starting with a digit, after
+# an optional `epoch:`); none of it can start a shell word with `-` or hold a metacharacter.
+_APT_PACKAGE = _pattern(
+    r"[a-z0-9][a-z0-9+.-]+(:[a-z0-9][a-z0-9-]*)?(=[0-9][A-Za-z0-9.+~:-]*)?",
+    "apt package",
+    "libgomp1=12.2.0-14",
+)
+check_apt_package = _APT_PACKAGE.func  # for apt packages that come from integrations
+AptPackage = Annotated[
+    str,
+    _APT_PACKAGE,
+]
+UserName = Annotated[
+    str,
+    _pattern(
+        r"([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})(:([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}))?",
+        "user",
+        "app",
+    ),
+    AfterValidator(_user),
+]
+AbsPath = Annotated[str, _pattern(r"/[A-Za-z0-9._@+/-]*", "absolute path", "/app")]
+PythonVersion = Annotated[str, _pattern(r"3\.[0-9]{1,2}", "python version", "3.11")]
+RequirementStr = Annotated[str, AfterValidator(_requirement)]
+RelPath = Annotated[str, AfterValidator(_single_line), Field(min_length=1)]
+InstallerArg = Annotated[str, AfterValidator(_single_line)]
+IndexUrl = Annotated[str, AfterValidator(_single_line), AfterValidator(_index_url)]
+IntegrationName = Annotated[
+    str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", "integration name", "sklearn")
+]
+ShellCommand = Annotated[str, AfterValidator(_single_line), AfterValidator(_not_empty)]
+
+
+def _by_type(value: Any) -> str:
+    return "path" if isinstance(value, str) else "list"
+
+
+# Tags of the tagged unions below; they are dropped from error locations.
+UNION_TAGS = frozenset({"path", "list", "shell", "exec"})
+
+Requirements = Annotated[
+    Annotated[list[RequirementStr], Tag("list")] | Annotated[RelPath, Tag("path")],
+    Discriminator(_by_type),
+]
+Command = Annotated[
+    Annotated[list[Text], Tag("exec")] | Annotated[ShellCommand, Tag("shell")],
+    Discriminator(lambda v: "shell" if isinstance(v, str) else "exec"),
+]
+
+
+def default_python_version() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Spec(StrictModel):
+    """A pipeline-image spec: what goes into the image and how it starts."""
+
+    model_config = ConfigDict(
+        title="imagec pipeline-image spec",
+        json_schema_extra={"$id": "https://imagec.dev/schemas/imagec.schema.json"},
+    )
+
+    base_image: ImageRef | None = Field(
+        None,
+        description="Parent image. It must have Python and pip. Default: the official Python "
+        "image for python_version, `python:X.Y-slim`.",
+    )
+    python_version: PythonVersion | None = Field(
+        None,
+        description="Python version (`3.11`) of the default base image. Default: the version "
+        "of the Python running imagec.",
+    )
+    image_name: Repository | None = Field(
+        None,
+        description="Repository of the built image, tagged `<image_name>:<content hash>`. "
+        "Default: `imagec/<name of the source root>`.",
+    )
+    requirements: Requirements = Field(
+        default_factory=list,
+        description="pip requirements: a list of requirement strings, or the path of a "
+        "requirements file (relative to the spec file). A list may also name requirements "
+        "files with `-r path` entries.",
+    )
+    required_integrations: list[IntegrationName] = Field(
+        default_factory=list,
+        description="Integrations whose pip requirements (and system packages) are installed.",
+    )
+    install_stack_requirements: bool = Field(
+        True,
+        description="Install the integrations that the active stack's components need.",
+    )
+    apt_packages: list[AptPackage] = Field(
+        default_factory=list, description="Debian packages installed with apt-get."
+    )
+    environment: dict[EnvName, Text] = Field(
+        default_factory=dict, description="Environment variables set in the image."
+    )
+    build_args: dict[EnvName, Text] = Field(
+        default_factory=dict,
+        description="Build arguments (`ARG NAME=default`), overridable at build time.",
+    )
+    labels: dict[LabelKey, Text] = Field(
+        default_factory=dict, description="Image labels, e.g. OCI annotations."
+    )
+    user: UserName | None = Field(
+        None,
+        description="User that runs the image (name or uid[:gid]); a named user is created "
+        "when missing. Default: the base image's user.",
+    )
+    workdir: AbsPath = Field("/app", description="Working directory; the source is copied here.")
+    entrypoint: Command | None = Field(
+        None,
+        description="ENTRYPOINT: a list (exec form) or a string (run by /bin/sh -c).",
+    )
+    command: Command | None = Field(
+        None,
+        description="CMD: a list (exec form) or a string (run by /bin/sh -c). Default for a "
+        "decorated pipeline: run that pipeline.",
+    )
+    platform: Platform | None = Field(
+        None, description="Target platform, `os/arch[/variant]`, e.g. `linux/amd64`."
+    )
+    source_root: RelPath | None = Field(
+        None,
+        description="Directory whose contents are copied into the image. Default: the "
+        "enclosing imagec repository (`.imagec/`), else the spec file's directory.",
+    )
+    dockerignore_file: RelPath | None = Field(
+        None,
+        description="Ignore file to apply to the source root. Default: `.dockerignore` (or "
+        "`.containerignore`) in the source root.",
+    )
+    copy_source: bool = Field(True, description="Copy the source root into the image.")
+    copy_stack: bool = Field(
+        True, description="Copy the active stack configuration into the image."
+    )
+    install_imagec: bool = Field(
+        True,
+        description="Install imagec's runtime (same version as the compiling imagec) into the "
+        "image. Turn off for base images that already have it.",
+    )
+    installer: Literal["pip", "uv"] = Field(
+        "pip", description="Tool that installs the requirements: `pip` or `uv`."
+    )
+    index_url: IndexUrl | None = Field(None, description="Package index URL (`--index-url`).")
+    extra_index_urls: list[IndexUrl] = Field(
+        default_factory=list, description="Extra package index URLs (`--extra-index-url`)."
+    )
+    find_links: list[RelPath] = Field(
+        default_factory=list,
+        description="`--find-links` locations: URLs, or local directories (relative to the "
+        "spec file) that are copied into the build context.",
+    )
+    installer_args: list[InstallerArg] = Field(
+        default_factory=list,
+        description="Extra arguments passed to every install command, e.g. `--pre`.",
+    )
+
+    @property
+    def effective_python_version(self) -> str:
+        return self.python_version or default_python_version()
+
+    @property
+    def effective_base_image(self) -> str:
+        return self.base_image or f"python:{self.effective_python_version}-slim"
+
+
+FIELD_NAMES = tuple(Spec.model_fields)

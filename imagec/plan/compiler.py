@@ -1,0 +1,268 @@
+"""Spec -> Plan: the ordered build steps, arranged for layer-cache reuse.
+
+Order (least to most frequently changed)::
+
+    FROM base            ARG build args        ENV defaults + environment
+    RUN base-image check RUN apt-get           RUN install imagec runtime
+    COPY+RUN one layer per requirements source (integrations, stack, file, list)
+    COPY stack config    RUN create user       WORKDIR
+    COPY source          USER                  LABEL    ENTRYPOINT / CMD
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from imagec import __version__
+from imagec.model.spec import Spec
+from imagec.plan.ir import (
+    CTX_BUILD_INFO,
+    CTX_FIND_LINKS,
+    CTX_REQUIREMENTS,
+    CTX_RUNTIME,
+    CTX_SOURCE,
+    CTX_STACK,
+    Arg,
+    Cmd,
+    ContextDir,
+    ContextFile,
+    Copy,
+    Entrypoint,
+    Env,
+    From,
+    Label,
+    Origin,
+    Plan,
+    Run,
+    Step,
+    User,
+    Workdir,
+)
+from imagec.resolve.inputs import Inputs
+from imagec.runtime.buildinfo import BUILD_INFO
+from imagec.spec.document import Document
+
+# Paths inside the image.
+IMG_REQUIREMENTS = "/imagec/requirements"
+IMG_FIND_LINKS = "/imagec/find-links"
+IMG_RUNTIME = "/imagec/runtime"
+LABEL_PREFIX = "dev.imagec."
+
+DEFAULT_ENV = (
+    ("PYTHONUNBUFFERED", "1"),
+    ("PYTHONDONTWRITEBYTECODE", "1"),
+    ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+    ("PIP_NO_CACHE_DIR", "1"),
+)
+UV_REQUIREMENT = "uv>=0.4,<1"
+
+# Fails early, saying what is missing, instead of a cryptic "pip: not found" steps later.
+BASE_CHECK = (
+    "command -v python >/dev/null 2>&1 || {{ echo 'imagec: base image {image} has no "
+    "`python` on PATH; use an image with Python and pip, e.g. python:3.11-slim' >&2; exit 1; }}; "
+    "python -m pip --version >/dev/null 2>&1 || {{ echo 'imagec: base image {image} has no "
+    "pip for its python; install pip in the base image or use e.g. python:3.11-slim' >&2; "
+    "exit 1; }}"
+)
+
+
+# With install_imagec off the base image brings imagec; a different version is worth a warning
+# in the build log, not a failure.
+RUNTIME_CHECK = (
+    'v=$(python -c "import imagec; print(imagec.__version__)" 2>/dev/null) || '
+    "{ echo 'imagec: warning: the base image has no imagec; decorated pipelines will not "
+    "run (set install_imagec: true)' >&2; exit 0; }; "
+    f'[ "$v" = "{__version__}" ] || echo "imagec: warning: the base image has imagec $v, '
+    f'this image was compiled by imagec {__version__}" >&2'
+)
+
+
+def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
+    steps: list[Step] = []
+    add = steps.append
+    o = doc.origin
+
+    base = spec.effective_base_image
+    add(
+        From(
+            o("base_image") if spec.base_image else Origin("default base image"),
+            base,
+            spec.platform,
+        )
+    )
+    for name, default in spec.build_args.items():
+        add(Arg(o("build_args", name), name, default))
+    add(Env(Origin("imagec defaults"), DEFAULT_ENV))
+    if spec.environment:
+        add(Env(o("environment"), tuple(spec.environment.items())))
+    add(Run(Origin("base image check"), ("/bin/sh", "-c", BASE_CHECK.format(image=base))))
+
+    if inputs.apt_packages:
+        pkgs = " ".join(inputs.apt_packages)  # validated against Debian's name grammar
+        add(
+            Run(
+                o("apt_packages"),
+                (
+                    "/bin/sh",
+                    "-c",
+                    "apt-get update && apt-get install -y --no-install-recommends "
+                    f"{pkgs} && rm -rf /var/lib/apt/lists/*",
+                ),
+            )
+        )
+
+    files: list[ContextFile] = []
+    dirs: list[ContextDir] = []
+    install = _installer(spec, inputs)
+    if spec.installer == "uv":
+        add(Run(o("installer"), ("python", "-m", "pip", "install", UV_REQUIREMENT)))
+    if spec.install_imagec:
+        add_runtime(add, files, o("install_imagec"), inputs.runtime)
+    else:
+        add(Run(o("install_imagec"), ("/bin/sh", "-c", RUNTIME_CHECK)))
+    local_links = [(i, d) for i, (_, d) in enumerate(inputs.find_links) if d is not None]
+    if local_links:
+        for i, directory in local_links:
+            dirs.append(ContextDir(root=str(directory), dest=f"{CTX_FIND_LINKS}/{i}"))
+        add(Copy(o("find_links"), (f"{CTX_FIND_LINKS}/",), f"{IMG_FIND_LINKS}/"))
+
+    for source in inputs.requirements:
+        requirements_file = f"{CTX_REQUIREMENTS}/{source.name}"
+        files.append(ContextFile(requirements_file, source.content))
+        copied = [requirements_file]
+        if source.constraints is not None:
+            constraints_file = f"{CTX_REQUIREMENTS}/{source.constraints_name}"
+            files.append(ContextFile(constraints_file, source.constraints))
+            copied.append(constraints_file)
+        add(Copy(source.origin, tuple(copied), f"{IMG_REQUIREMENTS}/"))
+        # installer_args last: a dangling option among them must not swallow `-r FILE`.
+        add(
+            Run(
+                source.origin,
+                (*install, "-r", f"{IMG_REQUIREMENTS}/{source.name}", *spec.installer_args),
+            )
+        )
+
+    if inputs.stack_file is not None and inputs.stack_path is not None:
+        stack_origin = Origin("copy_stack")
+        files.append(ContextFile(f"{CTX_STACK}/stack.yaml", inputs.stack_file.decode()))
+        add(Copy(stack_origin, (f"{CTX_STACK}/stack.yaml",), inputs.stack_path))
+        if inputs.stack_env:
+            add(Env(stack_origin, inputs.stack_env))
+
+    user = spec.user
+    if user and not user.split(":")[0].isdigit() and user.split(":")[0] != "root":
+        add(Run(o("user"), ("/bin/sh", "-c", _create_user(user.split(":")[0]))))
+    add(Workdir(o("workdir"), spec.workdir))
+    if spec.copy_source and inputs.source_root is not None:
+        dirs.append(
+            ContextDir(
+                root=str(inputs.source_root),
+                dest=CTX_SOURCE,
+                ignore_file=str(inputs.ignore_file) if inputs.ignore_file else None,
+            )
+        )
+        add(Copy(o("copy_source"), (f"{CTX_SOURCE}/",), f"{spec.workdir.rstrip('/')}/", chown=user))
+    if user:
+        add(User(o("user"), user))
+    if spec.entrypoint is not None or spec.command is not None:
+        if spec.entrypoint is not None:
+            add(Entrypoint(o("entrypoint"), _argv(spec.entrypoint)))
+        if spec.command is not None:
+            add(Cmd(o("command"), _argv(spec.command)))
+    elif inputs.pipeline_target is not None:
+        # `docker run IMAGE` runs the pipeline; `docker run IMAGE --inspect` shows provenance.
+        runner = Origin("default command: run the pipeline")
+        add(Entrypoint(runner, ("python", "-m", "imagec.runtime")))
+        add(Cmd(runner, (inputs.pipeline_target,)))
+
+    draft = Plan(
+        steps=tuple(steps),
+        files=tuple(files),
+        dirs=tuple(dirs),
+        image_name=inputs.image_name,
+        build_args=tuple(spec.build_args.items()),
+        platform=spec.platform,
+    )
+    return with_provenance(draft, spec, o("labels") if spec.labels else Origin("provenance"))
+
+
+def add_runtime(add, files: list[ContextFile], where: Origin, runtime: str) -> None:
+    """imagec's runtime at the compiling version, in its own layer before the requirements.
+
+    It needs nothing but the standard library, hence ``--no-deps``.
+    """
+    pip = ("python", "-m", "pip", "install", "--no-cache-dir", "--no-deps")
+    if runtime == "index":
+        add(Run(where, (*pip, f"imagec=={__version__}")))
+        return
+    from imagec.resolve.wheel import wheel_name
+
+    name = wheel_name()
+    files.append(ContextFile(f"{CTX_RUNTIME}/{name}", __version__, generator="imagec-wheel"))
+    add(Copy(where, (f"{CTX_RUNTIME}/{name}",), f"{IMG_RUNTIME}/"))
+    add(Run(where, (*pip, f"{IMG_RUNTIME}/{name}")))
+
+
+def with_provenance(plan: Plan, spec: Spec, where: Origin) -> Plan:
+    """Embed what the image was built from: labels plus ``/etc/imagec/build.json``.
+
+    Both go last so they never invalidate a cached layer; the digest is the plan's without
+    them (it cannot include itself).
+    """
+    digest = plan.digest()
+    info = {
+        "imagec_version": __version__,
+        "ir_digest": digest,
+        "spec": spec.model_dump(mode="json", exclude_defaults=True),
+    }
+    text = json.dumps(info, indent=2, sort_keys=True) + "\n"
+    labels = dict(spec.labels)
+    labels.update(
+        {
+            f"{LABEL_PREFIX}version": __version__,
+            f"{LABEL_PREFIX}ir-digest": digest,
+        }
+    )
+    steps = list(plan.steps)
+    # Before USER/ENTRYPOINT/CMD, which follow the source copy.
+    at = next(
+        (i for i, s in enumerate(steps) if isinstance(s, User | Entrypoint | Cmd)), len(steps)
+    )
+    steps[at:at] = [
+        Copy(Origin("provenance"), (CTX_BUILD_INFO,), BUILD_INFO),
+        Label(where, tuple(sorted(labels.items()))),
+    ]
+    return replace(
+        plan,
+        steps=tuple(steps),
+        files=(*plan.files, ContextFile(CTX_BUILD_INFO, text)),
+        metadata=(("ir_digest", digest),),
+    )
+
+
+def _argv(value: str | list[str]) -> tuple[str, ...]:
+    return ("/bin/sh", "-c", value) if isinstance(value, str) else tuple(value)
+
+
+def _installer(spec: Spec, inputs: Inputs) -> tuple[str, ...]:
+    if spec.installer == "uv":
+        cmd: list[str] = ["python", "-m", "uv", "pip", "install", "--system"]
+    else:
+        cmd = ["python", "-m", "pip", "install", "--no-cache-dir"]
+    if spec.index_url:
+        cmd += ["--index-url", spec.index_url]
+    for url in spec.extra_index_urls:
+        cmd += ["--extra-index-url", url]
+    for i, (value, directory) in enumerate(inputs.find_links):
+        cmd += ["--find-links", f"{IMG_FIND_LINKS}/{i}" if directory is not None else value]
+    return tuple(cmd)
+
+
+def _create_user(name: str) -> str:
+    # Debian-based images have useradd; busybox/alpine ones have adduser.
+    return (
+        f"id -u {name} >/dev/null 2>&1 || useradd --create-home --shell /bin/sh {name} "
+        f"2>/dev/null || adduser -D {name}"
+    )

@@ -1,0 +1,216 @@
+"""The intermediate representation: an ordered list of build steps as plain frozen data.
+
+Steps know nothing about any backend; each backend owns its lowering. Every step records its
+``Origin`` (the spec field and file:line it came from). ``Plan`` adds the files the build needs
+in its context (generated requirements files, the stack configuration) and where the user's
+source comes from. ``to_json``/``from_json`` round-trip exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from imagec.spec.document import Origin
+
+IR_VERSION = 1
+
+# Where things go inside the build context (relative, "/"-separated). Backends read them from
+# the plan (a ``ContextDir.dest``, a ``Copy`` source); they are fixed here so every stage agrees.
+CTX_SOURCE = "src"  # the selected source root
+CTX_REQUIREMENTS = "imagec/requirements"  # generated requirements and constraints files
+CTX_FIND_LINKS = "imagec/find-links"  # local --find-links directories, one per index
+CTX_STACK = "imagec/stack"  # the stack configuration
+CTX_RUNTIME = "imagec/runtime"  # the runtime wheel of this installation
+CTX_BUILD_INFO = "imagec/build.json"  # what the image was built from
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: ClassVar[str]
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class From(Step):
+    kind = "from"
+    image: str
+    platform: str | None = None
+
+
+@dataclass(frozen=True)
+class Arg(Step):
+    kind = "arg"
+    name: str
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class Env(Step):
+    kind = "env"
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Label(Step):
+    kind = "label"
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Run(Step):
+    """A command in exec form; shell scripts are ``("/bin/sh", "-c", script)``."""
+
+    kind = "run"
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Copy(Step):
+    """Copy context paths (relative, ``/``-separated) to ``dest`` in the image."""
+
+    kind = "copy"
+    sources: tuple[str, ...]
+    dest: str
+    chown: str | None = None
+
+
+@dataclass(frozen=True)
+class Workdir(Step):
+    kind = "workdir"
+    path: str
+
+
+@dataclass(frozen=True)
+class User(Step):
+    kind = "user"
+    user: str
+
+
+@dataclass(frozen=True)
+class Entrypoint(Step):
+    kind = "entrypoint"
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cmd(Step):
+    kind = "cmd"
+    argv: tuple[str, ...]
+
+
+STEP_TYPES: dict[str, type[Step]] = {
+    cls.kind: cls for cls in (From, Arg, Env, Label, Run, Copy, Workdir, User, Entrypoint, Cmd)
+}
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    """A file generated into the build context (never into the user's tree).
+
+    Binary files are made when the context is written: ``generator`` names the maker and
+    ``content`` identifies what it makes (e.g. the imagec version of a runtime wheel).
+    """
+
+    path: str
+    content: str
+    mode: int = 0o644
+    generator: str | None = None
+
+
+@dataclass(frozen=True)
+class ContextDir:
+    """A directory of the user's tree sent in the context under ``dest``, filtered by an
+    ignore file (Docker semantics)."""
+
+    root: str
+    dest: str
+    ignore_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+    files: tuple[ContextFile, ...] = ()
+    dirs: tuple[ContextDir, ...] = ()
+    image_name: str = "imagec/app"
+    build_args: tuple[tuple[str, str], ...] = ()
+    platform: str | None = None
+    metadata: tuple[tuple[str, str], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ir_version": IR_VERSION,
+            "image_name": self.image_name,
+            "platform": self.platform,
+            "build_args": [list(p) for p in self.build_args],
+            "metadata": [list(p) for p in self.metadata],
+            "steps": [_step_to_dict(s) for s in self.steps],
+            "files": [dataclasses.asdict(f) for f in self.files],
+            "dirs": [dataclasses.asdict(d) for d in self.dirs],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+
+    def digest(self) -> str:
+        """sha256 of what the plan builds: equal builds give equal digests.
+
+        Left out: each step's origin (moving a field to another line of the spec builds the
+        same image), and where the user's directories are on this machine (what they send is
+        hashed with the context, so a checkout elsewhere gives the same digest).
+        """
+        data = self.to_dict()
+        for step in data["steps"]:
+            del step["origin"]
+        data["dirs"] = [{"dest": d["dest"]} for d in data["dirs"]]
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        if data.get("ir_version") != IR_VERSION:
+            raise ValueError(f"unsupported ir_version {data.get('ir_version')!r}")
+        return cls(
+            steps=tuple(_step_from_dict(s) for s in data["steps"]),
+            files=tuple(ContextFile(**f) for f in data["files"]),
+            dirs=tuple(ContextDir(**d) for d in data["dirs"]),
+            image_name=data["image_name"],
+            build_args=tuple((k, v) for k, v in data["build_args"]),
+            platform=data["platform"],
+            metadata=tuple((k, v) for k, v in data["metadata"]),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        return cls.from_dict(json.loads(text))
+
+
+def _step_to_dict(step: Step) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": step.kind}
+    for f in dataclasses.fields(step):
+        value = getattr(step, f.name)
+        out[f.name] = dataclasses.asdict(value) if f.name == "origin" else _listify(value)
+    return out
+
+
+def _listify(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_listify(v) for v in value]
+    return value
+
+
+def _tupleify(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tupleify(v) for v in value)
+    return value
+
+
+def _step_from_dict(data: dict[str, Any]) -> Step:
+    data = dict(data)
+    cls = STEP_TYPES[data.pop("kind")]
+    origin = Origin(**data.pop("origin"))
+    return cls(origin=origin, **{k: _tupleify(v) for k, v in data.items()})

@@ -1,0 +1,52 @@
+"""What resolution hands the compiler: everything about a spec's surroundings, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from imagec.spec.document import Origin
+
+
+def requirements_file_name(number: int, key: str) -> str:
+    """``1-integrations.txt``: numbered in install order, named for what the layer holds."""
+    return f"{number}-{key}.txt"
+
+
+def constraints_file_name(requirements_name: str) -> str:
+    """``1-file.constraints.txt`` beside ``1-file.txt``, which refers to it with ``-c``."""
+    return requirements_name.removesuffix(".txt") + ".constraints.txt"
+
+
+@dataclass(frozen=True)
+class RequirementsSource:
+    """One requirements file generated into the context: one COPY + RUN layer."""
+
+    name: str  # file name in the context, from requirements_file_name()
+    origin: Origin
+    content: str
+    constraints: str | None = None  # a `-c` file the requirements file refers to
+
+    @property
+    def constraints_name(self) -> str:
+        return constraints_file_name(self.name)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything resolved from the spec's surroundings before planning."""
+
+    source_root: Path | None
+    ignore_file: Path | None
+    requirements: tuple[RequirementsSource, ...] = ()
+    apt_packages: tuple[str, ...] = ()
+    stack_file: bytes | None = None
+    stack_path: str | None = None  # where the stack file goes in the image
+    stack_env: tuple[tuple[str, str], ...] = ()
+    find_links: tuple[tuple[str, Path | None], ...] = ()  # (pip value, local dir or None)
+    # ``python -m imagec.runtime`` target ("pipeline.py:train") of a decorated pipeline.
+    pipeline_target: str | None = None
+    image_name: str = "imagec/app"
+    # How the image gets imagec's runtime: a wheel of this installation, or from the index.
+    runtime: Literal["wheel", "index"] = "wheel"

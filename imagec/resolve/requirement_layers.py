@@ -1,0 +1,88 @@
+"""The spec's requirements as layers: one generated requirements file per source, in a fixed
+order (integrations, stack integrations, requirements files, the list), checked together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imagec.errors import SpecError
+from imagec.model.spec import Spec, check_apt_package, requirements_file_of
+from imagec.resolve.inputs import RequirementsSource, requirements_file_name
+from imagec.resolve.integrations.registry import IntegrationRegistry
+from imagec.resolve.requirements import (
+    RequirementLine,
+    merge_sources,
+    read_requirements_file,
+    render_constraints_file,
+    render_requirements_file,
+    requirement_line,
+)
+from imagec.resolve.stack import Stack
+from imagec.spec.document import Document, Origin, format_loc
+
+
+def requirement_layers(
+    doc: Document, spec: Spec, registry: IntegrationRegistry, stack: Stack | None
+) -> tuple[list[RequirementsSource], list[str]]:
+    """The requirements sources, and the apt packages the integrations need.
+
+    Conflicting pins across all sources are an error, reported before anything is built.
+    """
+    groups: list[tuple[str, Origin, str, list[RequirementLine]]] = []  # key, origin, header, lines
+    apt: list[str] = []
+
+    def integration_lines(names: list[str], field: str | None) -> list[RequirementLine]:
+        lines = []
+        for i, name in enumerate(names):
+            line, col = doc.where((field, i)) if field else (None, None)
+            where = {"file": doc.path, "line": line, "column": col} if field else {}
+            integration = registry.get(name, field=f"{field}[{i}]" if field else None, **where)
+            for package in integration.apt_packages:  # they reach a shell script
+                try:
+                    apt.append(check_apt_package(package))
+                except ValueError as exc:
+                    raise SpecError(f"integration {integration.name!r}: {exc}") from None
+            label = f"integration '{integration.name}'"
+            lines += [requirement_line(r, source=label) for r in integration.requirements]
+        return lines
+
+    names = list(dict.fromkeys(spec.required_integrations))
+    if names:
+        lines = integration_lines(names, "required_integrations")
+        header = f"integrations: {', '.join(names)}"
+        groups.append(("integrations", doc.origin("required_integrations"), header, lines))
+    if stack is not None and spec.install_stack_requirements:
+        wanted = {registry.get(n).name for n in names}
+        stack_names = [n for n in stack.required_integrations(registry) if n not in wanted]
+        if stack_names:
+            lines = integration_lines(stack_names, None)
+            header = f"stack {stack.name!r} integrations: {', '.join(stack_names)}"
+            groups.append(("stack", Origin("stack", stack.path.name), header, lines))
+
+    entries = [spec.requirements] if isinstance(spec.requirements, str) else spec.requirements
+    listed = []
+    for i, entry in enumerate(entries):
+        loc = ("requirements",) if isinstance(spec.requirements, str) else ("requirements", i)
+        line, col = doc.where(loc)
+        path = entry if isinstance(spec.requirements, str) else requirements_file_of(entry)
+        if path is None:
+            field = format_loc(loc)
+            where = {"file": doc.path, "line": line, "column": col, "field": field}
+            listed.append(requirement_line(entry, source="requirements", **where))
+            continue
+        lines = read_requirements_file(
+            Path(path), base_dir=doc.directory, origin=(doc.path, line, col)
+        )
+        groups.append(("file", Origin("requirements", doc.path.name, line), path, lines))
+    if listed:
+        groups.append(("list", doc.origin("requirements"), "requirements", listed))
+
+    merge_sources([(header, lines) for _, _, header, lines in groups])
+    sources = []
+    for n, (key, where, header, lines) in enumerate(groups, 1):
+        name = requirements_file_name(n, key)
+        source = RequirementsSource(name, where, "")
+        constraints = render_constraints_file(lines, header=header)
+        text = render_requirements_file(lines, header=header, constraints=source.constraints_name)
+        sources.append(RequirementsSource(name, where, text, constraints))
+    return sources, apt

@@ -1,0 +1,370 @@
+"""The active stack: the orchestrator, artifact store, trackers... a pipeline runs against.
+
+It lives in the imagec repository (the directory holding ``.imagec/``):
+
+    .imagec/stack.yaml          the default stack ("default")
+    .imagec/stacks/<name>.yaml  others, chosen with ``--stack NAME`` or ``IMAGEC_STACK=NAME``
+                                (either may also be a path to a stack file)
+
+Format::
+
+    name: local
+    components:
+      orchestrator: {flavor: local}
+      artifact_store: {flavor: s3, config: {path: "s3://bucket/prefix"}}
+      experiment_tracker:
+        flavor: mlflow
+        config: {tracking_uri: "http://mlflow:5000", tracking_token: "${MLFLOW_TOKEN}"}
+
+Component flavors imply integrations (an ``s3`` artifact store needs ``s3fs``). The validated
+stack is copied into the image at ``/etc/imagec/stack.yaml``, and ``IMAGEC_CONFIG_DIR`` points
+at ``/etc/imagec``.
+
+Secrets policy: the copied file can be read by anyone who can pull the image, so it never
+holds a secret. Values refer to the environment as ``${VAR}``; references are copied as written
+and resolved inside the container at run time (``resolve_env_refs``). A literal value under a
+key that names a secret (``password``, ``token``, ``secret``, ``credential``, ``api_key``,
+``private_key``, ...) and a password written into a URL are refused, naming file, line and key
+but never the value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from imagec.errors import SpecError
+from imagec.resolve.requirements import has_literal_credentials
+from imagec.resolve.source_root import REPO_MARKER
+from imagec.spec.document import Document, Loc, format_loc
+from imagec.spec.loaders import load_yaml, read_text
+from imagec.util.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from imagec.resolve.integrations.registry import IntegrationRegistry
+
+STACK_FILE = "stack.yaml"
+STACKS_DIR = "stacks"
+DEFAULT_STACK_NAME = "default"
+STACK_ENV_VAR = "IMAGEC_STACK"
+IMAGE_CONFIG_DIR = "/etc/imagec"
+IMAGE_STACK_PATH = f"{IMAGE_CONFIG_DIR}/{STACK_FILE}"
+CONFIG_DIR_ENV_VAR = "IMAGEC_CONFIG_DIR"
+
+COMPONENT_TYPES = (
+    "orchestrator",
+    "artifact_store",
+    "container_registry",
+    "experiment_tracker",
+    "step_operator",
+    "model_deployer",
+    "model_registry",
+    "data_validator",
+    "feature_store",
+    "alerter",
+    "annotator",
+    "image_builder",
+)
+REQUIRED_COMPONENTS = ("orchestrator", "artifact_store")
+
+DEFAULT_STACK = """\
+# The default imagec stack, copied into images built from this repository.
+# Select another with --stack NAME or IMAGEC_STACK=NAME (.imagec/stacks/NAME.yaml).
+# Never write secrets here: write ${ENV_VAR}; it is resolved inside the container at run time.
+name: default
+components:
+  orchestrator:
+    flavor: local
+  artifact_store:
+    flavor: local
+"""
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_WHOLE_ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Component(_Strict):
+    flavor: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")] = Field(
+        description="Implementation of the component, e.g. 'local', 's3', 'mlflow'."
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Flavor settings; '${VAR}' refers to the container's environment.",
+    )
+
+
+class StackSpec(_Strict):
+    name: Annotated[str, StringConstraints(pattern=_NAME)] = Field(description="Stack name.")
+    components: dict[str, Component] = Field(description="Component type -> component.")
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    components: dict[str, Component]
+    path: Path
+
+    def required_integrations(self, registry: IntegrationRegistry) -> list[str]:
+        """Integration names the component flavors imply, sorted."""
+        names = {
+            integration.name
+            for kind, component in self.components.items()
+            for integration in registry.for_flavor(kind, component.flavor)
+        }
+        return sorted(names)
+
+    def env_vars(self) -> list[str]:
+        """The ``${VAR}`` names the container must provide, sorted."""
+        found: set[str] = set()
+        for component in self.components.values():
+            for text in _strings(component.config):
+                found.update(_ENV_REF.findall(text))
+        return sorted(found)
+
+    def render_for_image(self) -> bytes:
+        """The stack file copied into the image: deterministic, references unresolved."""
+        components: dict[str, Any] = {}
+        for kind, component in self.components.items():
+            entry: dict[str, Any] = {"flavor": component.flavor}
+            if component.config:
+                entry["config"] = component.config
+            components[kind] = entry
+        body = yaml.safe_dump(
+            {"name": self.name, "components": components},
+            sort_keys=True,
+            default_flow_style=False,
+            allow_unicode=True,
+        )
+        header = (
+            f"# imagec stack '{self.name}'. ${{VAR}} references are resolved from the\n"
+            "# container's environment at run time.\n"
+        )
+        return (header + body).encode("utf-8")
+
+
+def init_repository(path: Path) -> Path:
+    """Create ``path/.imagec/`` with the default stack; never overwrites. Returns ``.imagec``."""
+    if not path.is_dir():
+        raise SpecError(
+            "directory not found" if not path.exists() else "not a directory", file=path
+        )
+    marker = path / REPO_MARKER
+    stack_file = marker / STACK_FILE
+    try:
+        marker.mkdir(exist_ok=True)
+        with stack_file.open("x", encoding="utf-8") as f:
+            f.write(DEFAULT_STACK)
+    except FileExistsError:
+        if not marker.is_dir():
+            raise SpecError("exists and is not a directory", file=marker) from None
+        raise SpecError(
+            "already initialized; not overwriting the existing stack file", file=stack_file
+        ) from None
+    except OSError as e:
+        raise SpecError(f"cannot create the stack file: {e.strerror}", file=stack_file) from None
+    return marker
+
+
+def load_stack(repo_root: Path | None, selector: str | None = None) -> Stack | None:
+    """The active stack: ``selector`` (``--stack``), else ``IMAGEC_STACK``, else the default.
+
+    A selector is a stack name (``.imagec/stacks/NAME.yaml``; ``default`` is
+    ``.imagec/stack.yaml``) or a path to a stack file. Returns None when nothing is selected
+    and the repository has no default stack.
+    """
+    origin = "--stack"
+    if not selector:
+        selector, origin = os.environ.get(STACK_ENV_VAR) or None, STACK_ENV_VAR
+    if selector is None:
+        if repo_root is None:
+            return None
+        default = repo_root / REPO_MARKER / STACK_FILE
+        return read_stack(default) if default.exists() else None
+    return read_stack(_select(repo_root, selector, origin))
+
+
+def read_stack(path: Path) -> Stack:
+    """Load and validate one stack file."""
+    doc = load_yaml(path, read_text(path, "stack file"))
+    if doc.data is None:
+        raise SpecError("stack file is empty", file=path)
+    if not isinstance(doc.data, dict):
+        line, column = doc.where(())
+        raise SpecError(
+            "expected a mapping with 'name' and 'components'", file=path, line=line, column=column
+        )
+    try:
+        spec = StackSpec.model_validate(doc.data)
+    except ValidationError as e:
+        raise _validation_error(doc, e) from None
+    _check_components(doc, spec)
+    for kind, component in spec.components.items():
+        _check_config(doc, ("components", kind, "config"), component.config, component.flavor)
+    return Stack(name=spec.name, components=dict(spec.components), path=path)
+
+
+def resolve_env_refs(value: Any, environ: Mapping[str, str] | None = None) -> Any:
+    """Replace ``${VAR}`` in every string of ``value``; run inside the container."""
+    env = os.environ if environ is None else environ
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise SpecError(f"environment variable {name} is not set (the stack refers to it)")
+        return env[name]
+
+    if isinstance(value, str):
+        return _ENV_REF.sub(replace, value)
+    if isinstance(value, Mapping):
+        return {k: resolve_env_refs(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_env_refs(v, env) for v in value]
+    return value
+
+
+def is_secret_key(key: str) -> bool:
+    """Does a config key name a secret? ``tracking_token``, ``apiKey``, ``password``: yes;
+    ``token_uri``, ``key_prefix``, ``credentials_file``: no (they name where a secret is)."""
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", key)]
+    if not words or words[-1] in _NOT_SECRET_SUFFIXES:
+        return False
+    return any(w in _SECRET_WORDS or any(s in w for s in _SECRET_PARTS) for w in words)
+
+
+_SECRET_PARTS = ("password", "passwd", "secret", "token", "credential")
+_SECRET_WORDS = {"key", "apikey", "pwd", "passphrase", "privatekey", "auth"}
+_NOT_SECRET_SUFFIXES = {
+    "dir", "endpoint", "env", "expiry", "file", "header", "id", "location", "name", "path",
+    "prefix", "region", "ttl", "type", "uri", "url",
+}  # fmt: skip
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _select(repo_root: Path | None, selector: str, origin: str) -> Path:
+    if "/" in selector or os.sep in selector or selector.endswith((".yaml", ".yml")):
+        path = Path(selector).expanduser()
+        if not path.exists():
+            raise SpecError(f"stack file not found (from {origin})", file=path)
+        return path
+    if repo_root is None:
+        raise SpecError(
+            f"stack '{selector}' (from {origin}) is looked up in {REPO_MARKER}/{STACKS_DIR}/, "
+            "but there is no imagec repository here; run 'imagec init' or give a stack file path"
+        )
+    marker = repo_root / REPO_MARKER
+    if selector == DEFAULT_STACK_NAME and (marker / STACK_FILE).exists():
+        return marker / STACK_FILE
+    stacks = marker / STACKS_DIR
+    for suffix in (".yaml", ".yml"):
+        if (stacks / f"{selector}{suffix}").is_file():
+            return stacks / f"{selector}{suffix}"
+    names = sorted(p.stem for p in stacks.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    if (marker / STACK_FILE).exists():
+        names.insert(0, DEFAULT_STACK_NAME)
+    hint = did_you_mean(selector, names)
+    listed = f"; stacks: {', '.join(names)}" if names and not hint else ""
+    raise SpecError(f"no stack named '{selector}' (from {origin}){hint}{listed}", file=stacks)
+
+
+def _validation_error(doc: Document, error: ValidationError) -> SpecError:
+    # A misspelled key also makes its correct spelling "missing"; the typo explains both.
+    errors = error.errors(include_url=False)
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc: Loc = tuple(err["loc"])
+    if err["type"] == "extra_forbidden":
+        fields = StackSpec.model_fields if len(loc) == 1 else Component.model_fields
+        message = f"unknown field{did_you_mean(str(loc[-1]), fields)}"
+        line, column = doc.keys.get(loc) or doc.where(loc)
+    else:
+        if err["type"] == "string_pattern_mismatch":
+            message = f"{err['input']!r} must be letters, digits, '.', '_' and '-'"
+            if loc[-1] == "flavor":
+                message = f"{err['input']!r} must be lowercase letters, digits, '.', '_' and '-'"
+        else:
+            message = err["msg"][:1].lower() + err["msg"][1:]
+        line, column = doc.where(loc)
+    return SpecError(message, file=doc.path, line=line, column=column, field=format_loc(loc))
+
+
+def _check_components(doc: Document, spec: StackSpec) -> None:
+    for kind in spec.components:
+        if kind not in COMPONENT_TYPES:
+            line, column = doc.keys.get(("components", kind)) or doc.where(("components",))
+            hint = did_you_mean(kind, COMPONENT_TYPES)
+            listed = "" if hint else f"; known types: {', '.join(COMPONENT_TYPES)}"
+            raise SpecError(
+                f"unknown component type '{kind}'{hint}{listed}",
+                file=doc.path,
+                line=line,
+                column=column,
+                field="components",
+            )
+    for kind in REQUIRED_COMPONENTS:
+        if kind not in spec.components:
+            line, column = doc.keys.get(("components",)) or doc.where(("components",))
+            raise SpecError(
+                f"stack '{spec.name}' has no {kind}",
+                file=doc.path,
+                line=line,
+                column=column,
+                field="components",
+            )
+
+
+def _check_config(doc: Document, loc: Loc, value: Any, flavor: str, secret: bool = False) -> None:
+    """Refuse literal secrets and malformed ``${...}`` references anywhere under ``loc``."""
+
+    def fail(message: str) -> SpecError:
+        line, column = doc.where(loc)
+        return SpecError(message, file=doc.path, line=line, column=column, field=format_loc(loc))
+
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            inner = secret or (isinstance(key, str) and is_secret_key(key))
+            _check_config(doc, (*loc, key), item, flavor, inner)
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_config(doc, (*loc, i), item, flavor, secret)
+        return
+    if not isinstance(value, str):
+        return
+    for match in re.finditer(r"\$\{", value):
+        if not _ENV_REF.match(value, match.start()):
+            raise fail("malformed environment reference; write ${NAME} (letters, digits, '_')")
+    if secret and value and not _WHOLE_ENV_REF.match(value):
+        key = next((p for p in reversed(loc) if isinstance(p, str)), "value")
+        var = re.sub(r"[^A-Za-z0-9]+", "_", f"{flavor}_{key}").upper()
+        raise fail(
+            f"'{key}' holds a literal secret, and the stack file is copied into the image; "
+            f"write '${{{var}}}' and set {var} in the container's environment"
+        )
+    if has_literal_credentials(value):
+        raise fail(
+            "the URL contains a password or token, and the stack file is copied into the "
+            "image; write the secret part as ${VAR}"
+        )
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []

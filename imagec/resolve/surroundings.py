@@ -1,0 +1,127 @@
+"""Resolve a validated spec's surroundings into the compiler's ``Inputs``: source root and
+repository, ignore file, stack, integrations and requirements, ``--find-links`` directories,
+the pipeline to run, the image name and how the runtime gets into the image."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from imagec.context.selection import find_ignore_file
+from imagec.errors import SpecError
+from imagec.model.spec import Spec
+from imagec.resolve.inputs import Inputs
+from imagec.resolve.integrations.registry import registry_with_plugins
+from imagec.resolve.paths import require_dir, resolve_path
+from imagec.resolve.requirement_layers import requirement_layers
+from imagec.resolve.source_root import REPO_MARKER, detect_source_root
+from imagec.resolve.stack import (
+    CONFIG_DIR_ENV_VAR,
+    IMAGE_CONFIG_DIR,
+    IMAGE_STACK_PATH,
+    STACK_ENV_VAR,
+    Stack,
+    load_stack,
+)
+from imagec.resolve.wheel import installed_from_index
+from imagec.spec.document import Document
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """The compiler's inputs plus what commands report about them."""
+
+    inputs: Inputs
+    source_root: Path
+    root_rule: str  # which rule chose the source root
+    ignore_file: Path | None
+    stack: Stack | None
+
+
+def resolve(
+    doc: Document, spec: Spec, *, stack: str | None = None, dockerignore: str | None = None
+) -> Surroundings:
+    explicit_root = (
+        require_dir(doc, spec.source_root, "source_root").absolute() if spec.source_root else None
+    )
+    start = (
+        "directory of the Python file" if doc.path.suffix == ".py" else "directory of the spec file"
+    )
+    found = detect_source_root(doc.directory, explicit=explicit_root, start_label=start)
+    root = found.path
+    ignore_file = _ignore_file(doc, spec, root, dockerignore)
+
+    registry = registry_with_plugins()
+    repo_root = root if (root / REPO_MARKER).is_dir() else None
+    active_stack = None
+    if repo_root is not None or stack or os.environ.get(STACK_ENV_VAR):
+        active_stack = load_stack(repo_root, stack)
+    requirements, apt = requirement_layers(doc, spec, registry, active_stack)
+
+    stack_bytes = stack_path = None
+    stack_env: tuple[tuple[str, str], ...] = ()
+    if spec.copy_stack and active_stack is not None:
+        stack_bytes = active_stack.render_for_image()
+        stack_path = IMAGE_STACK_PATH
+        stack_env = ((CONFIG_DIR_ENV_VAR, IMAGE_CONFIG_DIR),)
+
+    find_links = []
+    for i, value in enumerate(spec.find_links):
+        if "://" in value:
+            find_links.append((value, None))
+        else:
+            find_links.append((value, require_dir(doc, value, "find_links", i)))
+
+    inputs = Inputs(
+        source_root=root if spec.copy_source else None,
+        ignore_file=ignore_file,
+        requirements=tuple(requirements),
+        apt_packages=tuple(dict.fromkeys([*spec.apt_packages, *sorted(set(apt))])),
+        stack_file=stack_bytes,
+        stack_path=stack_path,
+        stack_env=stack_env,
+        find_links=tuple(find_links),
+        pipeline_target=_pipeline_target(doc, root),
+        image_name=spec.image_name or _default_image_name(root),
+        runtime="index" if spec.install_imagec and installed_from_index() else "wheel",
+    )
+    return Surroundings(inputs, root, found.rule, ignore_file, active_stack)
+
+
+def _ignore_file(doc: Document, spec: Spec, root: Path, cli_value: str | None) -> Path | None:
+    where: dict = {"field": "--dockerignore"}
+    if cli_value is not None:
+        explicit: Path | None = Path(cli_value)
+    elif spec.dockerignore_file is not None:
+        explicit = resolve_path(doc, spec.dockerignore_file)
+        line, col = doc.where(("dockerignore_file",))
+        where = {"file": doc.path, "line": line, "column": col, "field": "dockerignore_file"}
+    else:
+        explicit = None
+    if explicit is not None:
+        # Checked now, not when the context is made: a wrong path is a wrong spec.
+        if not explicit.exists():
+            raise SpecError(f"ignore file {str(explicit)!r} not found", **where)
+        if not explicit.is_file():
+            raise SpecError(f"ignore file {str(explicit)!r} is not a file", **where)
+        if not os.access(explicit, os.R_OK):
+            raise SpecError(f"ignore file {str(explicit)!r} is not readable", **where)
+    return find_ignore_file(root, explicit)
+
+
+def _pipeline_target(doc: Document, root: Path) -> str | None:
+    """``FILE:NAME`` of a decorated pipeline, relative to the source root (the image's workdir)."""
+    if not doc.pipeline or doc.path.suffix != ".py":
+        return None
+    try:
+        rel = doc.path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+    return f"{rel}:{doc.pipeline}"
+
+
+def _default_image_name(root: Path) -> str:
+    name = re.sub(r"[^a-z0-9]+", "-", root.resolve().name.lower()).strip("-") or "app"
+    return f"imagec/{name}"

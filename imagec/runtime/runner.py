@@ -1,0 +1,79 @@
+"""Run the pipeline declared in a file: ``python -m imagec.runtime FILE[:NAME]`` is the default
+command of an image built from a decorated pipeline; ``--inspect`` prints what the image was
+built from. Standard library only."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+from imagec.errors import ImagecError, SpecError
+from imagec.runtime.buildinfo import BUILD_INFO
+from imagec.runtime.decorator import latest_in, registered_pipelines
+
+
+def run(file: str | os.PathLike[str], name: str | None = None) -> Any:
+    """Import ``file`` and call its pipeline (``name`` picks one of several) with no arguments."""
+    path = os.path.abspath(file)
+    if not os.path.isfile(path):
+        raise SpecError("file not found", file=file)
+    before = len(registered_pipelines())
+    # Sibling modules of the file (``from steps import train``) must be importable.
+    sys.path.insert(0, os.path.dirname(path))
+    try:
+        runpy.run_path(path, run_name="__imagec_pipeline__")
+    finally:
+        sys.path.remove(os.path.dirname(path))
+    found = {p.image_spec.function: p for p in latest_in(registered_pipelines()[before:], path)}
+    if name is not None:
+        if name not in found:
+            listed = ", ".join(found) or "none"
+            raise SpecError(f"no pipeline named '{name}'; pipelines: {listed}", file=file)
+        return _call(found[name])
+    if not found:
+        raise SpecError("no function decorated with @pipeline in this file", file=file)
+    if len(found) > 1:
+        listed = ", ".join(found)
+        raise SpecError(f"several pipelines: {listed}; choose one with FILE:NAME", file=file)
+    return _call(next(iter(found.values())))
+
+
+def _call(p: Callable[..., Any]) -> Any:
+    result = p()
+    if isinstance(result, types.CoroutineType):  # an async pipeline
+        import asyncio  # lazy: 35 ms of start-up that synchronous pipelines never need
+
+        return asyncio.run(result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m imagec.runtime FILE[:NAME]``: run the pipeline declared in FILE.
+
+    ``python -m imagec.runtime --inspect`` prints what the image was built from instead.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--inspect"]:
+        try:
+            with open(BUILD_INFO, encoding="utf-8") as f:
+                sys.stdout.write(f.read())
+        except OSError:
+            print(f"imagec: {BUILD_INFO} not found: not an image built by imagec", file=sys.stderr)
+            return 1
+        return 0
+    if len(args) != 1:
+        print("usage: python -m imagec.runtime FILE[:NAME] | --inspect", file=sys.stderr)
+        return 2
+    file, sep, name = args[0].rpartition(":")
+    if not sep or not name.isidentifier():
+        file, name = args[0], ""
+    try:
+        run(file, name or None)
+    except ImagecError as e:
+        print(f"imagec: {e}", file=sys.stderr)
+        return e.exit_code
+    return 0
