@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagec.backend.base import Backend, Build
-from imagec.backend.buildcontext import BuildContext
 from imagec.model.spec import Spec
 from imagec.model.validate import validate_spec
 from imagec.plan.compiler import plan
@@ -56,5 +55,8 @@ def load_project(
 
 def build_for(project: Project, backend: Backend) -> Build:
     """What ``backend`` needs to export or build ``project``: its build file and context."""
+    # Lazy: the context machinery (ignore files, walk, tar) is for export and build, not compile.
+    from imagec.backend.buildcontext import BuildContext
+
     context = BuildContext(project.plan, backend.build_file_name, backend.render(project.plan))
     return Build(spec=project.spec, plan=project.plan, context=context)

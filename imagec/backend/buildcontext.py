@@ -24,19 +24,14 @@ from imagec.context.tarball import ExtraFile, context_digest, write_context_tar
 from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
 from imagec.errors import ImagecError
 from imagec.plan.ir import Plan
+from imagec.resolve.wheel import build_wheel
 from imagec.util.fsutil import staged_directory
 
 HASH_VERSION = b"imagec-context-v1\n"
 
 
-def _runtime_wheel() -> bytes:
-    from imagec.resolve.wheel import build_wheel
-
-    return build_wheel()
-
-
 # Makers of binary context files named by ``ContextFile.generator``.
-GENERATORS = {"imagec-wheel": _runtime_wheel}
+GENERATORS = {"imagec-wheel": build_wheel}
 TAG_LENGTH = 16  # hex digits of the content hash in the image tag
 
 

@@ -6,6 +6,8 @@ moby/patternmatcher and the classic build walk); the archive is reproducible.
 
 from __future__ import annotations
 
+import importlib
+
 # Names resolve lazily: importing the package loads none of the pattern machinery.
 _WHERE = {
     "CONTAINERIGNORE": "selection",
@@ -34,8 +36,6 @@ _WHERE = {
 def __getattr__(name: str) -> object:
     if name not in _WHERE:
         raise AttributeError(f"module 'imagec.context' has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(f"imagec.context.{_WHERE[name]}"), name)
 
 

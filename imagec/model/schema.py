@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from imagec.model.spec import Spec
+
 
 def schema() -> dict[str, Any]:
-    from imagec.model.spec import Spec
-
     return Spec.model_json_schema()
 
 
@@ -32,7 +32,7 @@ def _type(prop: dict[str, Any]) -> str:
 
 
 def markdown() -> str:
-    from jinja2 import Environment, PackageLoader
+    from jinja2 import Environment, PackageLoader  # lazy: only `schema --markdown` renders
 
     env = Environment(
         loader=PackageLoader("imagec.model"), keep_trailing_newline=True, autoescape=False

@@ -40,6 +40,7 @@ from imagec.plan.ir import (
     Workdir,
 )
 from imagec.resolve.inputs import Inputs
+from imagec.resolve.wheel import wheel_name
 from imagec.runtime.buildinfo import BUILD_INFO
 from imagec.spec.document import Document
 
@@ -197,8 +198,6 @@ def add_runtime(add, files: list[ContextFile], where: Origin, runtime: str) -> N
     if runtime == "index":
         add(Run(where, (*pip, f"imagec=={__version__}")))
         return
-    from imagec.resolve.wheel import wheel_name
-
     name = wheel_name()
     files.append(ContextFile(f"{CTX_RUNTIME}/{name}", __version__, generator="imagec-wheel"))
     add(Copy(where, (f"{CTX_RUNTIME}/{name}",), f"{IMG_RUNTIME}/"))

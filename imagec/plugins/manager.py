@@ -316,6 +316,7 @@ def installed_entry_points() -> list[Found]:
 
 
 def _scan_entry_points() -> list[Found]:
+    # Lazy: importlib.metadata costs more than a cached start-up; only a cache miss needs it.
     from importlib.metadata import entry_points
 
     found = []

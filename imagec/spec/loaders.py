@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -173,8 +174,6 @@ def load_json(path: Path) -> Document:
 
 
 def load_toml(path: Path, table: tuple[str, ...] = ()) -> Document:
-    import tomllib
-
     text = read_text(path)
     try:
         with _parsing(path, "TOML"):

@@ -50,12 +50,14 @@ class EngineBackend(Backend):
         return cls.engine().health()
 
     def inspect(self, image: str) -> dict[str, Any]:
+        # Lazy, as the flow below: every command loads the backends, few inspect or build.
         from imagec.backend.engine.inspection import inspect_image
 
         with self.engine().connect(self.url) as session:
             return inspect_image(session, image)
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:
+        # Lazy: the build flow (log parsing, progress, labels, git) is for `imagec build` only.
         from imagec.backend.engine.flow import run_build
 
         with self.engine().connect(self.url) as session:
@@ -68,6 +70,7 @@ def canonical(build: Build) -> Build:
     Its content hash, and so the image tag, is then the same on docker and podman, and the
     same however the spec is laid out (comments carry spec line numbers).
     """
+    # Lazy: every command loads the engine backends; only builds make a context.
     from imagec.backend.buildcontext import BuildContext
     from imagec.backend.containerfile import render
 

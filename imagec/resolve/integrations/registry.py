@@ -9,6 +9,8 @@ from pathlib import Path
 
 from imagec.errors import SpecError
 from imagec.integrations.integration import Integration
+from imagec.plugins.manager import get_plugins
+from imagec.resolve.integrations.builtin import imagec_register_integrations
 from imagec.resolve.requirements import parse_requirement
 from imagec.util.suggest import did_you_mean
 
@@ -122,8 +124,6 @@ def _check(integration: Integration, owner: str) -> None:
 
 def default_registry() -> IntegrationRegistry:
     """A registry holding the built-in integrations only; plugins add theirs on top."""
-    from imagec.resolve.integrations.builtin import imagec_register_integrations
-
     registry = IntegrationRegistry()
     imagec_register_integrations(registry.add)
     return registry
@@ -131,8 +131,6 @@ def default_registry() -> IntegrationRegistry:
 
 def registry_with_plugins() -> IntegrationRegistry:
     """Built-ins plus every integration that loaded plugins register."""
-    from imagec.plugins.manager import get_plugins
-
     registry = default_registry()
     get_plugins().add_integrations(registry)
     return registry
