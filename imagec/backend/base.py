@@ -2,7 +2,9 @@
 
 A backend has a ``name``, a ``description``, the kind of ``output`` it produces, a health
 check, and pydantic ``Options`` (unknown options are errors). It lowers a ``Plan`` itself;
-``imagec.containerfile.render`` is there to reuse.
+``imagec.backend.containerfile`` (a dispatch table keyed by step type) is there to reuse. A
+step it cannot express goes to ``unsupported()``: an error (exit 2), or under
+``--on-unsupported warn`` a warning and the step left out -- never silently dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from imagec.backend.containerfile import render
 from imagec.errors import ImagecError, SpecError
 
 if TYPE_CHECKING:
@@ -69,8 +72,8 @@ class Build:
     context: BuildContext
 
 
-class UnsupportedStep(ImagecError):
-    exit_code = 2
+class UnsupportedStep(SpecError):
+    """A step the backend cannot express, under the ``error`` policy (exit 2)."""
 
 
 class Backend:
@@ -113,18 +116,20 @@ class Backend:
         return self.build_file
 
     def unsupported(self, step: Step, reason: str) -> None:
-        """Report a step this backend cannot express: nothing is dropped silently."""
+        """Report a step this backend cannot express: nothing is dropped silently.
+
+        Under the ``error`` policy this raises; under ``warn`` it prints a warning and returns,
+        and the caller leaves the step out.
+        """
         where = step.origin.describe()
         msg = f"backend {self.name!r} cannot express {step.kind} from {where}: {reason}"
         if self.unsupported_policy == "error":
             raise UnsupportedStep(msg)
-        print(f"imagec: warning: {msg}", file=sys.stderr)
+        print(f"imagec: warning: {msg}; left out", file=sys.stderr)
 
     def render(self, plan: Plan) -> str:
         """The build file text for ``plan`` (the Containerfile, by default)."""
-        from imagec.backend.containerfile import render
-
-        return render(plan)
+        return render(plan, unsupported=self.unsupported)
 
     def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
         """Write the build context (build file, generated files, source) to ``out_dir``."""

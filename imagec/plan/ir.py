@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from imagec.errors import ImagecError
 from imagec.spec.document import Origin
 
 IR_VERSION = 1
@@ -26,6 +27,10 @@ CTX_FIND_LINKS = "imagec/find-links"  # local --find-links directories, one per 
 CTX_STACK = "imagec/stack"  # the stack configuration
 CTX_RUNTIME = "imagec/runtime"  # the runtime wheel of this installation
 CTX_BUILD_INFO = "imagec/build.json"  # what the image was built from
+
+
+class IRError(ImagecError, ValueError):
+    """A plan in JSON that this imagec cannot read (another IR version, an unknown step)."""
 
 
 @dataclass(frozen=True)
@@ -172,8 +177,16 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
+        """The plan ``to_dict`` gave; anything else is an ``IRError`` saying what is wrong."""
         if data.get("ir_version") != IR_VERSION:
-            raise ValueError(f"unsupported ir_version {data.get('ir_version')!r}")
+            raise IRError(f"unsupported ir_version {data.get('ir_version')!r}")
+        try:
+            return cls._from_dict(data)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise IRError(f"malformed plan: {type(exc).__name__}: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> Plan:
         return cls(
             steps=tuple(_step_from_dict(s) for s in data["steps"]),
             files=tuple(ContextFile(**f) for f in data["files"]),
@@ -211,6 +224,10 @@ def _tupleify(value: Any) -> Any:
 
 def _step_from_dict(data: dict[str, Any]) -> Step:
     data = dict(data)
-    cls = STEP_TYPES[data.pop("kind")]
+    kind = data.pop("kind", None)
+    cls = STEP_TYPES.get(kind)  # type: ignore[arg-type]
+    if cls is None:
+        known = ", ".join(sorted(STEP_TYPES))
+        raise IRError(f"unknown step kind {kind!r} (this imagec knows: {known})")
     origin = Origin(**data.pop("origin"))
     return cls(origin=origin, **{k: _tupleify(v) for k, v in data.items()})

@@ -32,7 +32,8 @@ class ContainerfileBackend(Backend):
         return self.options.file_name  # type: ignore[attr-defined]
 
     def render(self, plan: Plan) -> str:
-        return render(plan, comments=self.options.comments)  # type: ignore[attr-defined]
+        comments = self.options.comments  # type: ignore[attr-defined]
+        return render(plan, comments=comments, unsupported=self.unsupported)
 
 
 @hookimpl

@@ -61,10 +61,11 @@ class EngineBackend(Backend):
         from imagec.backend.engine.flow import run_build
 
         with self.engine().connect(self.url) as session:
-            return run_build(session, canonical(build), request, network=self.options.network)
+            engine_build = canonical(build, self)
+            return run_build(session, engine_build, request, network=self.options.network)
 
 
-def canonical(build: Build) -> Build:
+def canonical(build: Build, backend: Backend) -> Build:
     """The build with the context every engine is sent: ``Containerfile``, no comments.
 
     Its content hash, and so the image tag, is then the same on docker and podman, and the
@@ -74,5 +75,9 @@ def canonical(build: Build) -> Build:
     from imagec.backend.buildcontext import BuildContext
     from imagec.backend.containerfile import render
 
-    context = BuildContext(build.plan, CANONICAL_BUILD_FILE, render(build.plan, comments=False))
+    context = BuildContext(
+        build.plan,
+        CANONICAL_BUILD_FILE,
+        render(build.plan, comments=False, unsupported=backend.unsupported),
+    )
     return replace(build, context=context)
