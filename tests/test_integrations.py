@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ from imagec.resolve.integrations import (
     IntegrationRegistry,
     builtin_integrations,
     default_registry,
+    registry_with_plugins,
 )
 
 
@@ -63,8 +65,8 @@ def test_unknown_integration_suggests_a_name():
 
 def test_unknown_integration_without_a_close_match_lists_them():
     registry = IntegrationRegistry()
-    registry.add(Integration("b", ("x>=1",)))
-    registry.add(Integration("a", ("y>=1",)))
+    registry.add(Integration("b", ("x>=1",)), owner="test")
+    registry.add(Integration("a", ("y>=1",)), owner="test")
     with pytest.raises(SpecError) as info:
         registry.get("quantum")
     assert str(info.value) == "unknown integration 'quantum'; known integrations: a, b"
@@ -79,14 +81,14 @@ def test_for_flavor():
 
 
 def register_from_plugin(register) -> None:
-    # Stands in for a third-party hook implementation: the owner is this module.
+    # Stands in for a third-party hook implementation.
     register(Integration("pytorch", ("torch>=2.1,<3",), description="a fork"))
 
 
 def test_duplicate_from_another_owner_names_both():
     registry = default_registry()
     with pytest.raises(SpecError) as info:
-        register_from_plugin(registry.add)
+        register_from_plugin(functools.partial(registry.add, owner=__name__))
     assert str(info.value) == (
         "integration 'pytorch' is registered by both 'imagec.resolve.integrations.builtin' and "
         f"'{__name__}'"
@@ -138,3 +140,9 @@ def test_lists_from_plugins_become_tuples():
     assert integration.requirements == ("a>=1",) and hash(integration)
     with pytest.raises(TypeError, match="must be a sequence of strings, not a string"):
         Integration("x", "a>=1")  # type: ignore[arg-type]
+
+
+def test_the_builtins_come_once_through_their_own_entry_point():
+    registry = registry_with_plugins()
+    assert registry.owner("pytorch") == "imagec.resolve.integrations.builtin"
+    assert {i.name for i in builtin_integrations()} <= set(registry.names())

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from imagec.cli import main
 from imagec.errors import SpecError
+from imagec.model.validate import validate_spec
 from imagec.resolve.requirements import (
     PipOption,
     check_conflicts,
@@ -19,6 +21,7 @@ from imagec.resolve.requirements import (
     render_requirements_file,
     requirement_line,
 )
+from imagec.spec.document import Document
 
 
 def write(path: Path, text: str) -> Path:
@@ -214,13 +217,13 @@ def test_include_cycle(tmp_path):
 
 
 def test_directory_binary_and_undecodable_files(tmp_path):
-    assert read_error(tmp_path) == f"{tmp_path}: is a directory, not a requirements file"
+    assert read_error(tmp_path) == f"{tmp_path}: is a directory, expected a requirements file"
     binary = tmp_path / "b.txt"
     binary.write_bytes(b"torch\n\x00\x01")
-    assert read_error(binary) == f"{binary}: is a binary file, not a requirements file"
+    assert read_error(binary) == f"{binary}: requirements file is binary, expected UTF-8 text"
     latin = tmp_path / "l.txt"
     latin.write_bytes(b"torch\n# caf\xe9\n")
-    assert read_error(latin) == f"{latin}:2: is not UTF-8 text (byte 0xe9)"
+    assert read_error(latin) == f"{latin}:2: requirements file is not valid UTF-8"
 
 
 def test_unreadable_file(tmp_path):
@@ -468,3 +471,22 @@ def test_all_three_sources_of_a_pipeline_file(tmp_path):
         "scikit-learn>=1.3\n"
         "torch<3,>=2.0\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("pkg @ file:///x", "points at a local file"),
+        ("https://example.com/pkg.whl", "is a bare URL"),
+        ("pkg @ https://user:hunter2@example.com/pkg.whl", "contains a password or token"),
+        ("./local/pkg", "is a local path"),
+    ],
+)
+def test_the_model_validates_requirements_with_the_one_checker(tmp_path, capsys, entry, message):
+    spec = tmp_path / "imagec.yaml"
+    spec.write_text(f"requirements:\n  - {entry!r}\n")
+    with pytest.raises(SpecError) as info:
+        validate_spec(Document(path=spec, data={"requirements": [entry]}))
+    assert message in str(info.value) and "hunter2" not in str(info.value)
+    assert main(["validate", str(spec)]) == 2
+    assert message in capsys.readouterr().err

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import sys
-import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,37 +20,20 @@ from pydantic import (
     Tag,
 )
 
+from imagec.errors import SpecError
 from imagec.model.reference import check_platform, check_reference, check_repository
+from imagec.model.requirement import checked_requirement, requirements_file_of
+from imagec.util.text import UNSAFE, show, unsafe_kind
 
-# Characters no value may hold: C0 and C1 controls (newline, NUL, ESC, NEL, ...), Unicode line
-# and paragraph separators (line breaks to editors and to Python's splitlines), unpaired
-# surrogates (not encodable as UTF-8), and bidirectional controls, which make the generated
-# Containerfile read differently from what it does.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
 # One value must fit on one Containerfile line (BuildKit reads at most 64 KiB per line) even
 # when written as JSON with \\uXXXX escapes; real values are far shorter.
 MAX_VALUE_LENGTH = 4096
 
 
-def _show(value: str) -> str:
-    """``value`` quoted for a one-line message, cut short when long."""
-    return repr(value) if len(value) <= 80 else f"{value[:40]!r}... ({len(value)} characters)"
-
-
-def _unsafe_kind(ch: str) -> str:
-    if unicodedata.category(ch) == "Cc":
-        return "control character"
-    if unicodedata.category(ch) == "Cs":
-        return "unpaired surrogate"
-    return unicodedata.name(ch).lower()
-
-
 def _single_line(value: str) -> str:
-    m = _UNSAFE.search(value)
+    m = UNSAFE.search(value)
     if m:
-        raise ValueError(f"{_unsafe_kind(m.group())} {m.group()!r} not allowed in {_show(value)}")
+        raise ValueError(f"{unsafe_kind(m.group())} {m.group()!r} not allowed in {show(value)}")
     if len(value) > MAX_VALUE_LENGTH:
         raise ValueError(
             f"value longer than {MAX_VALUE_LENGTH} characters: {value[:40]!r}... "
@@ -66,44 +48,32 @@ def _pattern(regex: str, what: str, example: str):
 
     def check(value: str) -> str:
         if len(value) > MAX_VALUE_LENGTH or not compiled.fullmatch(value):
-            raise ValueError(f"invalid {what} {_show(value)} (expected e.g. {example!r})")
+            raise ValueError(f"invalid {what} {show(value)} (expected e.g. {example!r})")
         return value
 
     return AfterValidator(check)
 
 
-REQUIREMENTS_FILE_PREFIXES = ("-r ", "--requirement ", "--requirement=")
-
-
-def requirements_file_of(value: str) -> str | None:
-    """The path of a ``-r path`` list entry (a requirements file among the list), else None."""
-    for prefix in REQUIREMENTS_FILE_PREFIXES:
-        if value.startswith(prefix):
-            return value[len(prefix) :].strip()
-    return None
-
-
 def _requirement(value: str) -> str:
-    from packaging.requirements import InvalidRequirement, Requirement
-
     _single_line(value)
     path = requirements_file_of(value)
     if path is not None:
         if not path:
             raise ValueError(f"{value!r} names no requirements file")
         return value
+    if value.strip().startswith("-"):
+        raise ValueError(f"'{value.strip()}' is a pip option; put options in a requirements file")
     try:
-        Requirement(value)
-    except InvalidRequirement as exc:
-        first = str(exc).splitlines()[0]
-        raise ValueError(f"invalid requirement {_show(value)}: {first}") from None
+        checked_requirement(value.strip(), None, None, None, None)  # the one requirement checker
+    except SpecError as exc:
+        raise ValueError(exc.message) from None
     # The requirement becomes a line of a requirements file, where pip joins a line ending in
     # `\` with the next one and cuts a line at ` #`; PEP 508 allows both inside a URL or a
     # marker string, so a valid requirement could still change the file around it.
     if value.rstrip().endswith("\\"):
-        raise ValueError(f"invalid requirement {_show(value)}: ends with '\\'")
+        raise ValueError(f"invalid requirement {show(value)}: ends with '\\'")
     if re.search(r"\s#", value):
-        raise ValueError(f"invalid requirement {_show(value)}: ' #' starts a comment")
+        raise ValueError(f"invalid requirement {show(value)}: ' #' starts a comment")
     return value
 
 
@@ -118,7 +88,7 @@ def _user(value: str) -> str:
 def _index_url(value: str) -> str:
     if not re.fullmatch(r"(?:https?|file)://[^\s]+", value, re.ASCII):
         raise ValueError(
-            f"invalid index URL {_show(value)} (expected e.g. 'https://pypi.org/simple')"
+            f"invalid index URL {show(value)} (expected e.g. 'https://pypi.org/simple')"
         )
     return value
 

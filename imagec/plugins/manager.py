@@ -193,10 +193,15 @@ class Plugins:
         return f"{info.distribution} {info.version}" if info else plugin_name
 
     def add_integrations(self, registry: IntegrationRegistry) -> None:
-        def register(integration: Integration) -> None:
-            registry.add(integration)
+        """Call every plugin's ``imagec_register_integrations`` with ``register`` bound to that
+        plugin, so each integration's owner is known, not guessed."""
+        for impl in _registration_order(self.pm.hook.imagec_register_integrations.get_hookimpls()):
+            owner = getattr(impl.plugin, "__name__", impl.plugin_name)  # a module's own name
 
-        self.pm.hook.imagec_register_integrations(register=register)
+            def register(integration: Integration, owner: str = owner) -> None:
+                registry.add(integration, owner=owner)
+
+            _call(impl, register=register)
 
     def transform_plan(self, plan: Plan, spec: Spec) -> Plan:
         for impl in _registration_order(self.pm.hook.imagec_transform_plan.get_hookimpls()):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from imagec.errors import SpecError
-from imagec.model.spec import Spec, check_apt_package, requirements_file_of
+from imagec.model.requirement import requirements_file_of
+from imagec.model.spec import Spec, check_apt_package
 from imagec.resolve.inputs import RequirementsSource, requirements_file_name
 from imagec.resolve.integrations.registry import IntegrationRegistry
 from imagec.resolve.requirements import (

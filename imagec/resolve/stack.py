@@ -41,10 +41,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from imagec.errors import SpecError
-from imagec.resolve.requirements import has_literal_credentials
 from imagec.resolve.source_root import REPO_MARKER
 from imagec.spec.document import Document, Loc, format_loc
 from imagec.spec.loaders import load_yaml, read_text
+from imagec.util.secrets import ENV_REF, has_literal_credentials, is_env_ref
 from imagec.util.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -87,8 +87,6 @@ components:
 """
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_WHOLE_ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
 
 class _Strict(BaseModel):
@@ -130,7 +128,7 @@ class Stack:
         found: set[str] = set()
         for component in self.components.values():
             for text in _strings(component.config):
-                found.update(_ENV_REF.findall(text))
+                found.update(ENV_REF.findall(text))
         return sorted(found)
 
     def render_for_image(self) -> bytes:
@@ -155,24 +153,25 @@ class Stack:
 
 
 def init_repository(path: Path) -> Path:
-    """Create ``path/.imagec/`` with the default stack; never overwrites. Returns ``.imagec``."""
-    if not path.is_dir():
-        raise SpecError(
-            "directory not found" if not path.exists() else "not a directory", file=path
-        )
+    """Create ``path/.imagec/`` with the default stack, making ``path`` (and its parents) when
+    missing. An existing ``.imagec`` is never touched. Returns ``.imagec``."""
+    if path.exists() and not path.is_dir():
+        raise SpecError("not a directory", file=path)
     marker = path / REPO_MARKER
     stack_file = marker / STACK_FILE
     try:
-        marker.mkdir(exist_ok=True)
-        with stack_file.open("x", encoding="utf-8") as f:
-            f.write(DEFAULT_STACK)
+        path.mkdir(parents=True, exist_ok=True)
+        marker.mkdir()  # not exist_ok: an existing .imagec/ is the user's, whatever it holds
     except FileExistsError:
         if not marker.is_dir():
             raise SpecError("exists and is not a directory", file=marker) from None
-        raise SpecError(
-            "already initialized; not overwriting the existing stack file", file=stack_file
-        ) from None
+        raise SpecError("already initialized; not touching the existing directory", file=marker)
     except OSError as e:
+        raise SpecError(f"cannot create the directory: {e.strerror}", file=e.filename) from None
+    try:
+        atomic_write_text(stack_file, DEFAULT_STACK)  # never a half-written stack file
+    except OSError as e:
+        marker.rmdir()  # empty: it was made just now
         raise SpecError(f"cannot create the stack file: {e.strerror}", file=stack_file) from None
     return marker
 
@@ -226,7 +225,7 @@ def resolve_env_refs(value: Any, environ: Mapping[str, str] | None = None) -> An
         return env[name]
 
     if isinstance(value, str):
-        return _ENV_REF.sub(replace, value)
+        return ENV_REF.sub(replace, value)
     if isinstance(value, Mapping):
         return {k: resolve_env_refs(v, env) for k, v in value.items()}
     if isinstance(value, list):
@@ -344,9 +343,9 @@ def _check_config(doc: Document, loc: Loc, value: Any, flavor: str, secret: bool
     if not isinstance(value, str):
         return
     for match in re.finditer(r"\$\{", value):
-        if not _ENV_REF.match(value, match.start()):
+        if not ENV_REF.match(value, match.start()):
             raise fail("malformed environment reference; write ${NAME} (letters, digits, '_')")
-    if secret and value and not _WHOLE_ENV_REF.match(value):
+    if secret and value and not is_env_ref(value):
         key = next((p for p in reversed(loc) if isinstance(p, str)), "value")
         var = re.sub(r"[^A-Za-z0-9]+", "_", f"{flavor}_{key}").upper()
         raise fail(

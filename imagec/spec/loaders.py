@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +18,10 @@ import yaml
 
 from imagec.errors import SpecError
 from imagec.spec.document import Document, Loc
+from imagec.util.fsutil import MAX_USER_FILE_BYTES, read_user_text
 
 SPEC_FILE_NAMES = ("imagec.yaml", "imagec.yml", "imagec.toml", "imagec.json")
-MAX_SPEC_BYTES = 4 * 1024 * 1024  # a spec is a few KiB; refuse to read a data file by mistake
+MAX_SPEC_BYTES = MAX_USER_FILE_BYTES
 # Values in one document once YAML aliases are expanded: a few hundred bytes of aliases can
 # stand for billions of values, which validation would then walk.
 MAX_VALUES = 100_000
@@ -33,32 +33,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_text(path: Path, what: str = "spec file") -> str:
-    """Read a small UTF-8 text file, turning every way it can fail into a SpecError."""
-    try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise SpecError(f"is a directory, expected a {what}", file=path)
-        if not stat.S_ISREG(info.st_mode):
-            # Opening a FIFO blocks and a device can be endless: read regular files only.
-            raise SpecError(f"not a regular file, expected a {what}", file=path)
-        with path.open("rb") as f:
-            raw = f.read(MAX_SPEC_BYTES + 1)  # bounded even if the file grows meanwhile
-        size = max(info.st_size, len(raw))
-        if size > MAX_SPEC_BYTES:
-            raise SpecError(f"{what} too large ({size} bytes; limit {MAX_SPEC_BYTES})", file=path)
-    except FileNotFoundError:
-        raise SpecError(f"{what} not found", file=path) from None
-    except PermissionError:
-        raise SpecError(f"{what} not readable (permission denied)", file=path) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read {what}: {exc.strerror}", file=path) from None
-    if b"\0" in raw:
-        raise SpecError(f"{what} is binary, expected UTF-8 text", file=path)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SpecError(f"{what} is not valid UTF-8", file=path, line=line) from None
+    """Read a spec (or another small YAML/TOML/JSON file the user named)."""
+    return read_user_text(path, what, limit=MAX_SPEC_BYTES)
 
 
 @contextmanager

@@ -1,9 +1,11 @@
-"""Writes that never leave a half-written file or directory behind."""
+"""Files the user names: read bounded and regular-only, every failure a ``SpecError``; written
+atomically, never leaving a half-written file or directory behind."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +13,46 @@ from pathlib import Path
 from typing import BinaryIO
 
 from imagec.errors import SpecError
+
+# User files imagec reads (specs, stacks, requirements, Python sources) are a few KiB; refuse
+# to read a data file by mistake.
+MAX_USER_FILE_BYTES = 4 * 1024 * 1024
+
+
+def read_user_bytes(path: Path, what: str, *, limit: int = MAX_USER_FILE_BYTES) -> bytes:
+    """Read a small regular file, turning every way it can fail into a SpecError at ``path``."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecError(f"is a directory, expected a {what}", file=path)
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a FIFO blocks and a device can be endless: read regular files only.
+            raise SpecError(f"not a regular file, expected a {what}", file=path)
+        with path.open("rb") as f:
+            raw = f.read(limit + 1)  # bounded even if the file grows meanwhile
+        size = max(info.st_size, len(raw))
+        if size > limit:
+            raise SpecError(f"{what} too large ({size} bytes; limit {limit})", file=path)
+    except FileNotFoundError:
+        raise SpecError(f"{what} not found", file=path) from None
+    except PermissionError:
+        raise SpecError(f"{what} not readable (permission denied)", file=path) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read {what}: {exc.strerror}", file=path) from None
+    return raw
+
+
+def read_user_text(path: Path, what: str, *, limit: int = MAX_USER_FILE_BYTES) -> str:
+    """``read_user_bytes`` decoded as UTF-8 text (a byte-order mark dropped); binary files and
+    invalid UTF-8 are SpecErrors, the latter at its line."""
+    raw = read_user_bytes(path, what, limit=limit)
+    if b"\0" in raw:
+        raise SpecError(f"{what} is binary, expected UTF-8 text", file=path)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SpecError(f"{what} is not valid UTF-8", file=path, line=line) from None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -171,4 +171,4 @@ def test_each_import_runs_the_file_again(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    assert error(tmp_path / "nope.py") == f"{tmp_path / 'nope.py'}: file not found"
+    assert error(tmp_path / "nope.py") == f"{tmp_path / 'nope.py'}: Python file not found"

@@ -441,11 +441,11 @@ def test_null_bytes(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    assert error(tmp_path / "nope.py") == f"{tmp_path / 'nope.py'}: file not found"
+    assert error(tmp_path / "nope.py") == f"{tmp_path / 'nope.py'}: Python file not found"
 
 
 def test_directory(tmp_path):
-    assert error(tmp_path) == f"{tmp_path}: is a directory, not a Python file"
+    assert error(tmp_path) == f"{tmp_path}: is a directory, expected a Python file"
 
 
 def test_nothing_is_imported_or_run(tmp_path):

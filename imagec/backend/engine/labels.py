@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from imagec import __version__
+from imagec.util.secrets import strip_userinfo
 
 SOURCE = "org.opencontainers.image.source"
 CREATED = "org.opencontainers.image.created"
@@ -26,8 +27,6 @@ VERSION = "dev.imagec.version"
 BUILD_INPUTS = "dev.imagec.build-inputs"
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
-# `scheme://user:secret@host/...`: the user part never goes into an image.
-_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 
 
 def created(now: float | None = None) -> str:
@@ -102,7 +101,8 @@ def origin_url(git: Path) -> str | None:
             continue
         key, sep, value = line.partition("=")
         if sep and section == 'remote "origin"' and key.strip().lower() == "url":
-            return _USERINFO.sub(r"\1", value.strip().strip('"')) or None
+            # `scheme://user:secret@host/...`: the user part never goes into an image.
+            return strip_userinfo(value.strip().strip('"')) or None
     return None
 
 

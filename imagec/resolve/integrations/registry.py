@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from imagec.errors import SpecError
 from imagec.integrations.integration import Integration
 from imagec.plugins.manager import get_plugins
+from imagec.resolve.integrations import builtin
 from imagec.resolve.integrations.builtin import imagec_register_integrations
 from imagec.resolve.requirements import parse_requirement
 from imagec.util.suggest import did_you_mean
@@ -28,14 +29,13 @@ class IntegrationRegistry:
         self._items: dict[str, Integration] = {}
         self._owners: dict[str, str] = {}
 
-    def add(self, integration: Integration, *, owner: str | None = None) -> None:
-        """Register ``integration``; ``owner`` defaults to the calling module (the plugin).
+    def add(self, integration: Integration, *, owner: str) -> None:
+        """Register ``integration`` for ``owner`` (the plugin, named in messages).
 
-        Plugins receive this method as ``register`` in ``imagec_register_integrations``.
-        Registering an identical integration again from the same owner is a no-op.
+        Plugins receive this method, bound to their name, as ``register`` in
+        ``imagec_register_integrations``. Registering an identical integration again from the
+        same owner is a no-op.
         """
-        if owner is None:
-            owner = _calling_module()
         _check(integration, owner)
         name = integration.name
         if name in self._items:
@@ -94,20 +94,6 @@ class IntegrationRegistry:
         return len(self._items)
 
 
-# Modules that relay a plugin's ``register(...)`` call; the owner is the module calling them.
-_RELAYS = ("imagec.plugins", "pluggy")
-
-
-def _calling_module() -> str:
-    frame = sys._getframe(2)
-    while frame is not None:
-        name = frame.f_globals.get("__name__", "<unknown>")
-        if not any(name == r or name.startswith(r + ".") for r in _RELAYS):
-            return name
-        frame = frame.f_back
-    return "<unknown>"
-
-
 def _check(integration: Integration, owner: str) -> None:
     """Reject a malformed integration, naming the plugin that registered it."""
     if not isinstance(integration, Integration):
@@ -123,14 +109,15 @@ def _check(integration: Integration, owner: str) -> None:
 
 
 def default_registry() -> IntegrationRegistry:
-    """A registry holding the built-in integrations only; plugins add theirs on top."""
+    """The built-in integrations only, without loading any plugin (tests, offline tools)."""
     registry = IntegrationRegistry()
-    imagec_register_integrations(registry.add)
+    imagec_register_integrations(functools.partial(registry.add, owner=builtin.__name__))
     return registry
 
 
 def registry_with_plugins() -> IntegrationRegistry:
-    """Built-ins plus every integration that loaded plugins register."""
-    registry = default_registry()
+    """Every integration the loaded plugins register. The built-ins are one of those plugins
+    (the ``imagec.plugins`` entry point of imagec itself), so they are registered once."""
+    registry = IntegrationRegistry()
     get_plugins().add_integrations(registry)
     return registry

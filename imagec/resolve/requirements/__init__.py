@@ -23,7 +23,6 @@ from imagec.resolve.requirements.lines import (
     PipOption,
     Ref,
     RequirementLine,
-    has_literal_credentials,
     parse_requirement,
     requirement_line,
 )
@@ -40,7 +39,6 @@ __all__ = [
     "Ref",
     "RequirementLine",
     "check_conflicts",
-    "has_literal_credentials",
     "merge_sources",
     "parse_requirement",
     "read_requirements_file",

@@ -9,14 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from imagec.errors import SpecError
-from imagec.resolve.requirements.lines import (
-    URL,
-    PipOption,
-    Ref,
-    RequirementLine,
-    check_credentials,
-    checked_requirement,
-)
+from imagec.model.requirement import URL, check_credentials, checked_requirement
+from imagec.resolve.requirements.lines import PipOption, Ref, RequirementLine
+from imagec.util.fsutil import read_user_text
 from imagec.util.suggest import did_you_mean
 
 # pip's rule: '#' starts a comment at the line start or after whitespace, so URL fragments
@@ -89,29 +84,15 @@ def _read_file(
 
 
 def _read_text(path: Path, ref: Ref | None) -> str:
-    def fail(message: str, line: int | None = None) -> SpecError:
-        if ref is not None and line is None:
-            file, ref_line, ref_column = ref
-            return SpecError(f"{message}: {path}", file=file, line=ref_line, column=ref_column)
-        return SpecError(message, file=path, line=line)
-
+    """The file's text; when it cannot be read and ``ref`` says where it was named (the spec,
+    or the including file), the error points there."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise fail("requirements file not found") from None
-    except IsADirectoryError:
-        raise fail("is a directory, not a requirements file") from None
-    except OSError as e:
-        raise fail(f"cannot read requirements file: {e.strerror}") from None
-    if b"\0" in data:
-        raise fail("is a binary file, not a requirements file")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise fail(f"is not UTF-8 text (byte 0x{data[e.start]:02x})", line) from None
+        return read_user_text(path, "requirements file")
+    except SpecError as exc:
+        if ref is None or exc.line is not None:
+            raise
+        file, line, column = ref
+        raise SpecError(f"{exc.message}: {path}", file=file, line=line, column=column) from None
 
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str, bool]]:

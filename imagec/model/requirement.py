@@ -1,0 +1,90 @@
+"""The one requirement checker: pip's grammar (PEP 508 via ``packaging``), what an image can
+install, and credentials that must not be baked in. The spec model validates ``requirements``
+entries with it, and resolution checks requirement files' lines with it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from imagec.errors import SpecError
+from imagec.util.secrets import has_literal_credentials, redact_userinfo
+
+_ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+REQUIREMENTS_FILE_PREFIXES = ("-r ", "--requirement ", "--requirement=")
+
+
+def requirements_file_of(value: str) -> str | None:
+    """The path of a ``-r path`` list entry (a requirements file among the list), else None."""
+    for prefix in REQUIREMENTS_FILE_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix) :].strip()
+    return None
+
+
+def checked_requirement(
+    text: str,
+    file: str | Path | None,
+    line: int | None,
+    column: int | None,
+    field: str | None,
+) -> Requirement:
+    def fail(message: str, offset: int | None = None) -> SpecError:
+        col = column + offset if column is not None and offset is not None else column
+        return SpecError(message, file=file, line=line, column=col, field=field)
+
+    looks_like_url = bool(URL.match(text)) or text.startswith(("git+", "hg+", "svn+", "bzr+"))
+    if looks_like_url:
+        raise fail(f"'{text}' is a bare URL; write it as 'NAME @ URL' so pip knows the name")
+    if _is_local_path(text):
+        raise fail(f"'{text}' is a local path, which the image build cannot see; {_LOCAL_HINT}")
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as e:
+        reason, offset = _explain(str(e))
+        if "=" in text and not re.search(r"[=<>!~]=|[<>]", text):
+            reason += "; pin a version with '=='"
+        raise fail(f"invalid requirement '{text}': {reason}", offset) from None
+    if req.url is not None:
+        if req.url.startswith("file:"):
+            raise fail(f"'{text}' points at a local file; {_LOCAL_HINT}")
+        check_credentials(req.url, file, line, field)
+    return req
+
+
+_LOCAL_HINT = "publish the package to an index or refer to it by URL"
+
+
+def _is_local_path(text: str) -> bool:
+    # pip's rule: a path has a separator or starts with '.', or names an archive file.
+    head = re.split(r"[\s;@<>=!~\[]", text, maxsplit=1)[0]
+    return (
+        text.startswith((".", "/", "~"))
+        or "/" in head
+        or "\\" in head
+        or head.lower().endswith(_ARCHIVE_SUFFIXES)
+    )
+
+
+def _explain(message: str) -> tuple[str, int | None]:
+    """packaging's message is ``reason\\n    text\\n    ~~~^``: the reason and caret offset."""
+    lines = message.splitlines()
+    if len(lines) >= 3 and "^" in lines[-1]:
+        return lines[0], max(lines[-1].index("^") - 4, 0)
+    return lines[0] if lines else message, None
+
+
+def check_credentials(
+    url: str, file: str | Path | None, line: int | None, field: str | None
+) -> None:
+    if has_literal_credentials(url):
+        raise SpecError(
+            f"'{redact_userinfo(url)}' contains a password or token, which would be stored in "
+            "the image; write it as ${VAR} and provide VAR to the build as a secret",
+            file=file,
+            line=line,
+            field=field,
+        )
