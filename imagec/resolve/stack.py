@@ -153,25 +153,24 @@ class Stack:
 
 
 def init_repository(path: Path) -> Path:
-    """Create ``path/.imagec/`` with the default stack, making ``path`` (and its parents) when
-    missing. An existing ``.imagec`` is never touched. Returns ``.imagec``."""
-    if path.exists() and not path.is_dir():
-        raise SpecError("not a directory", file=path)
+    """Create ``path/.imagec/`` with the default stack; never overwrites. Returns ``.imagec``."""
+    if not path.is_dir():
+        raise SpecError(
+            "directory not found" if not path.exists() else "not a directory", file=path
+        )
     marker = path / REPO_MARKER
     stack_file = marker / STACK_FILE
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        marker.mkdir()  # not exist_ok: an existing .imagec/ is the user's, whatever it holds
+        marker.mkdir(exist_ok=True)
+        with stack_file.open("x", encoding="utf-8") as f:
+            f.write(DEFAULT_STACK)
     except FileExistsError:
         if not marker.is_dir():
             raise SpecError("exists and is not a directory", file=marker) from None
-        raise SpecError("already initialized; not touching the existing directory", file=marker)
+        raise SpecError(
+            "already initialized; not overwriting the existing stack file", file=stack_file
+        ) from None
     except OSError as e:
-        raise SpecError(f"cannot create the directory: {e.strerror}", file=e.filename) from None
-    try:
-        atomic_write_text(stack_file, DEFAULT_STACK)  # never a half-written stack file
-    except OSError as e:
-        marker.rmdir()  # empty: it was made just now
         raise SpecError(f"cannot create the stack file: {e.strerror}", file=stack_file) from None
     return marker
 
