@@ -161,7 +161,9 @@ def default_python_version() -> str:
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # strict: a value is taken as written, never coerced ("yes" is not a bool, 1 not a string),
+    # so the model accepts exactly what the committed JSON Schema accepts.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Spec(StrictModel):

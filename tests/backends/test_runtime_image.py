@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from support.baseimages import BaseImages
-from support.builds import Builds
-from support.containers import run_container
-from support.engines import Engine
+from engine_support import BaseImages, Engine, run_container
 
 import imagec
+
+from .conftest import Builds
 
 pytestmark = pytest.mark.engine
 

@@ -12,7 +12,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from support.context import make_tree
+from context_support import make_tree
 
 from imagec.context import (
     DEFAULT_MTIME,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.buildkit_lex import (
+
+from hostile.buildkit_lex import (
     Lex,
     LexError,
     convert_shell_pattern_to_regex,

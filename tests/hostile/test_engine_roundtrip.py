@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.baseimages import BaseImages
-from support.containers import ImageTags, run_container
-from support.engines import Engine
+from engine_support import BaseImages, Engine, ImageTags, run_container
 
 from imagec.backend.containerfile import render
 from imagec.plan.ir import Arg, Cmd, Copy, Entrypoint, Env, From, Label, Origin, Plan, User, Workdir

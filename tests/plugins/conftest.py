@@ -8,9 +8,17 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from support.fake_buildah import FakeBuildah
-from support.plugins import BUILDAH_PLUGIN, REPO, THROWAWAYS, Throwaway, build_wheels, unpack
-from support.venvs import Venv
+
+from .support import (
+    BUILDAH_PLUGIN,
+    REPO,
+    THROWAWAYS,
+    FakeBuildah,
+    Throwaway,
+    Venv,
+    build_wheels,
+    unpack,
+)
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.baseimages import BaseImages
-from support.containers import ImageTags, run_container
-from support.engines import REQUIRE_ENGINES_ENV, Engine
-from support.venvs import Venv
+from engine_support import REQUIRE_ENGINES_ENV, BaseImages, Engine, ImageTags, run_container
+
+from .support import Venv
 
 pytestmark = pytest.mark.engine
 

@@ -7,7 +7,7 @@ anything pip installs.
 
 from __future__ import annotations
 
-from support.plugins import (
+from .support import (
     ALPHA,
     ALPHA_CLONE,
     BETA,
