@@ -215,9 +215,76 @@ def test_engine_is_chosen_by_flag_then_variable_then_stack(
 def test_build_without_any_backend_choice_is_bad_input(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    monkeypatch.delenv("IMAGEC_BACKEND", raising=False)
+    for var in ("IMAGEC_BACKEND", "DOCKER_HOST", "CONTAINER_HOST"):
+        monkeypatch.delenv(var, raising=False)
     assert main(["build", str(project)]) == 2
     assert capsys.readouterr().err == (
         "imagec: error: --backend: choose a backend: --backend docker|podman, IMAGEC_BACKEND, "
-        "or an image_builder in the stack\n"
+        "an image_builder in the stack, or set only one of DOCKER_HOST and CONTAINER_HOST\n"
     )
+
+
+def test_engine_host_variable_decides_only_when_it_is_the_only_one() -> None:
+    from imagec.cli.backend_choice import engine_backend_name
+
+    assert engine_backend_name(None, None, {"DOCKER_HOST": "unix:///x"}) == "docker"
+    assert engine_backend_name(None, None, {"CONTAINER_HOST": "unix:///x"}) == "podman"
+    both = {"DOCKER_HOST": "unix:///x", "CONTAINER_HOST": "unix:///y"}
+    assert engine_backend_name(None, None, both) is None
+    assert engine_backend_name(None, None, {"DOCKER_HOST": ""}) is None
+    assert engine_backend_name(None, None, {**both, "IMAGEC_BACKEND": "podman"}) == "podman"
+    assert engine_backend_name("docker", None, {"CONTAINER_HOST": "unix:///y"}) == "docker"
+
+
+@pytest.mark.parametrize(
+    ("var", "engine"), [("DOCKER_HOST", "docker"), ("CONTAINER_HOST", "podman")]
+)
+def test_inspect_uses_the_engine_whose_host_variable_is_set(
+    var: str, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    for name in ("IMAGEC_BACKEND", "IMAGEC_STACK", "DOCKER_HOST", "CONTAINER_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    dead = f"unix://{tmp_path}/no-engine.sock"
+    monkeypatch.setenv(var, dead)
+    assert main(["inspect", "example/app:1"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach the {engine} engine at {dead}" in err
+    assert "choose a backend" not in err
+
+
+def test_inspect_takes_the_stack_of_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from imagec.resolve.stack import init_repository
+
+    for name in ("IMAGEC_BACKEND", "IMAGEC_STACK", "CONTAINER_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    init_repository(tmp_path)
+    stack = tmp_path / ".imagec" / "stack.yaml"
+    stack.write_text(stack.read_text() + "  image_builder: {flavor: podman}\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/docker.sock")  # the stack wins
+    dead = f"unix://{tmp_path}/podman.sock"
+    assert main(["inspect", "example/app:1", "--url", dead]) == 1
+    assert f"cannot reach the podman engine at {dead}" in capsys.readouterr().err
+
+
+def test_init_creates_the_directory_and_its_parents(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "new" / "deeper"
+    assert main(["init", str(target)]) == 0
+    assert (target / ".imagec" / "stack.yaml").is_file()
+    assert capsys.readouterr().out == f"initialized imagec repository: {target / '.imagec'}\n"
+
+
+def test_init_never_touches_an_existing_imagec_directory(tmp_path: Path, capsys) -> None:
+    marker = tmp_path / ".imagec"
+    (marker / "stacks").mkdir(parents=True)
+    (marker / "stacks" / "ci.yaml").write_text("mine\n")
+    assert main(["init", str(tmp_path)]) == 2
+    assert "already initialized" in capsys.readouterr().err
+    assert sorted(p.name for p in marker.rglob("*")) == ["ci.yaml", "stacks"]
+    (tmp_path / "file").write_text("")
+    assert main(["init", str(tmp_path / "file")]) == 2
+    assert capsys.readouterr().err == f"{tmp_path / 'file'}: not a directory\n"
