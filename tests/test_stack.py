@@ -78,15 +78,16 @@ def test_init_creates_the_default_stack_and_never_overwrites(tmp_path):
     with pytest.raises(SpecError) as info:
         init_repository(tmp_path)
     assert str(info.value) == (
-        f"{stack_file}: already initialized; not overwriting the existing stack file"
+        f"{marker}: already initialized; not touching the existing directory"
     )
     assert stack_file.read_text().endswith("# edited\n")
 
 
 def test_init_errors(tmp_path):
+    (tmp_path / "file").write_text("")
     with pytest.raises(SpecError) as info:
-        init_repository(tmp_path / "missing")
-    assert str(info.value) == f"{tmp_path / 'missing'}: directory not found"
+        init_repository(tmp_path / "file")
+    assert str(info.value) == f"{tmp_path / 'file'}: not a directory"
     (tmp_path / ".imagec").write_text("not a directory")
     with pytest.raises(SpecError) as info:
         init_repository(tmp_path)

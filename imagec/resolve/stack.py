@@ -44,6 +44,7 @@ from imagec.errors import SpecError
 from imagec.resolve.source_root import REPO_MARKER
 from imagec.spec.document import Document, Loc, format_loc
 from imagec.spec.loaders import load_yaml, read_text
+from imagec.util.fsutil import atomic_write_text
 from imagec.util.secrets import ENV_REF, has_literal_credentials, is_env_ref
 from imagec.util.suggest import did_you_mean
 
@@ -153,24 +154,27 @@ class Stack:
 
 
 def init_repository(path: Path) -> Path:
-    """Create ``path/.imagec/`` with the default stack; never overwrites. Returns ``.imagec``."""
-    if not path.is_dir():
-        raise SpecError(
-            "directory not found" if not path.exists() else "not a directory", file=path
-        )
+    """Create ``path/.imagec/`` with the default stack, making ``path`` (and its parents) when
+    missing. An existing ``.imagec`` is never touched. Returns ``.imagec``."""
+    if path.exists() and not path.is_dir():
+        raise SpecError("not a directory", file=path)
     marker = path / REPO_MARKER
     stack_file = marker / STACK_FILE
     try:
-        marker.mkdir(exist_ok=True)
-        with stack_file.open("x", encoding="utf-8") as f:
-            f.write(DEFAULT_STACK)
+        path.mkdir(parents=True, exist_ok=True)
+        marker.mkdir()  # not exist_ok: an existing .imagec/ is the user's, whatever it holds
     except FileExistsError:
         if not marker.is_dir():
             raise SpecError("exists and is not a directory", file=marker) from None
         raise SpecError(
-            "already initialized; not overwriting the existing stack file", file=stack_file
+            "already initialized; not touching the existing directory", file=marker
         ) from None
     except OSError as e:
+        raise SpecError(f"cannot create the directory: {e.strerror}", file=e.filename) from None
+    try:
+        atomic_write_text(stack_file, DEFAULT_STACK)  # never a half-written stack file
+    except OSError as e:
+        marker.rmdir()  # empty: it was made just now
         raise SpecError(f"cannot create the stack file: {e.strerror}", file=stack_file) from None
     return marker
 
