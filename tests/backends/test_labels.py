@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -49,13 +50,12 @@ def test_created_honours_source_date_epoch(monkeypatch):
     assert labels.created(now=0) == "1970-01-01T00:00:00Z"
 
 
-def test_labels_outside_git(tmp_path, monkeypatch):
+def test_labels_outside_git_carry_no_host_path(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     assert oci_labels(tmp_path, "c" * 64) == {
         "org.opencontainers.image.created": "1970-01-01T00:00:00Z",
         "dev.imagec.content-hash": "c" * 64,
         "dev.imagec.version": __version__,
-        "org.opencontainers.image.source": str(tmp_path.resolve()),
     }
     assert "org.opencontainers.image.source" not in oci_labels(None, "c" * 64)
 
@@ -94,9 +94,54 @@ def test_source_is_the_origin_url_without_credentials(repo):
 
 
 @needs_git
-def test_scp_style_remote_is_kept(repo):
+def test_scp_style_remote_is_kept_without_its_user(repo):
     git(repo, "remote", "add", "origin", "git@git.example.com:team/proj.git")
-    assert origin_url(repo / ".git") == "git@git.example.com:team/proj.git"
+    assert origin_url(repo / ".git") == "git.example.com:team/proj.git"
+
+
+@needs_git
+def test_repository_without_a_remote_has_no_source_label(repo):
+    result = oci_labels(repo / "src", "c" * 64)
+    assert "org.opencontainers.image.source" not in result
+    assert str(repo) not in "".join(result.values())
+    assert result["org.opencontainers.image.revision"] == git(repo, "rev-parse", "HEAD")
+
+
+@needs_git
+@pytest.mark.parametrize(
+    "url", ["/srv/git/proj.git", "../proj", "file:///srv/git/proj.git", "~/proj.git"]
+)
+def test_a_local_path_remote_is_left_out(repo, url):
+    git(repo, "remote", "add", "origin", url)
+    assert origin_url(repo / ".git") is None
+    assert "org.opencontainers.image.source" not in oci_labels(repo, "c" * 64)
+
+
+@needs_git
+def test_another_remote_when_there_is_no_origin(repo):
+    git(repo, "remote", "add", "upstream", "https://tok@git.example.com/up/proj.git")
+    assert origin_url(repo / ".git") == "https://git.example.com/up/proj.git"
+
+
+def test_config_is_parsed_as_git_writes_it(tmp_path):
+    (tmp_path / "config").write_text(
+        "[core]\n\turl = https://not-a-remote.example.com\n"
+        '[remote "mirror"]\n\turl = https://m.example.com/p.git\n'
+        '[remote "origin"]\n\turl = "https://u:p@git.example.com/p.git" ; a comment\n'
+    )
+    assert origin_url(tmp_path) == "https://git.example.com/p.git"
+
+
+def test_oversized_or_special_git_config_is_not_read(tmp_path):
+    config = tmp_path / "config"
+    config.write_text('[remote "origin"]\n\turl = https://git.example.com/p.git\n')
+    assert origin_url(tmp_path) == "https://git.example.com/p.git"
+    with config.open("a") as f:
+        f.write("#" * labels.CONFIG_LIMIT)
+    assert origin_url(tmp_path) is None
+    config.unlink()
+    os.mkfifo(config)  # reading a FIFO would block the build
+    assert origin_url(tmp_path) is None
 
 
 def test_unborn_branch_has_no_revision(tmp_path):

@@ -2,7 +2,12 @@
 
 Git is read from the files in ``.git`` (HEAD, loose refs, packed-refs, config), so no ``git``
 binary is needed and nothing is spawned; ``git rev-parse`` is only a fallback for layouts the
-files alone do not settle.
+files alone do not settle. Each read is bounded and takes regular files only (a ``.git`` of a
+hostile checkout may point anywhere).
+
+``org.opencontainers.image.source`` is the repository's remote URL without credentials, and
+absent when there is none: a path on the build machine says nothing to whoever pulls the
+image and tells them about that machine.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import time
 from pathlib import Path
 
 from imagec import __version__
+from imagec.errors import SpecError
+from imagec.util.fsutil import read_user_bytes
 from imagec.util.secrets import strip_userinfo
 
 SOURCE = "org.opencontainers.image.source"
@@ -27,6 +34,12 @@ VERSION = "dev.imagec.version"
 BUILD_INPUTS = "dev.imagec.build-inputs"
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+# git's scp-like form `[user@]host:path` (no scheme, no slash before the first colon).
+_SCP = re.compile(r"^(?:[^/@:]+@)?([^/@:]+:.*)$")
+SMALL_FILE = 64 * 1024  # HEAD, a loose ref, a gitdir or commondir file
+CONFIG_LIMIT = 1024 * 1024
+PACKED_REFS_LIMIT = 64 * 1024 * 1024  # monorepos have tens of MB of packed refs
 
 
 def created(now: float | None = None) -> str:
@@ -42,7 +55,8 @@ def oci_labels(source_root: Path | None, content_hash: str) -> dict[str, str]:
         return labels
     git = find_git_dir(source_root)
     remote = origin_url(git) if git else None
-    labels[SOURCE] = remote or str(source_root.resolve())
+    if remote:
+        labels[SOURCE] = remote
     revision = head_revision(git, source_root) if git else None
     if revision:
         labels[REVISION] = revision
@@ -82,7 +96,7 @@ def head_revision(git: Path, work_tree: Path) -> str | None:
             value = _read(base / ref)
             if value and _SHA.fullmatch(value):
                 return value
-        packed = _read(common / "packed-refs") or ""
+        packed = _read(common / "packed-refs", PACKED_REFS_LIMIT) or ""
         for line in packed.splitlines():
             sha, _, name = line.partition(" ")
             if name == ref and _SHA.fullmatch(sha):
@@ -91,26 +105,58 @@ def head_revision(git: Path, work_tree: Path) -> str | None:
 
 
 def origin_url(git: Path) -> str | None:
-    """``remote "origin"``'s url from the git config, without credentials."""
-    config = _read(_common_dir(git) / "config") or ""
+    """The url of ``remote "origin"`` (else of the first remote) in the git config, without
+    credentials; None when there is none or it names a path on this machine."""
+    config = _read(_common_dir(git) / "config", CONFIG_LIMIT) or ""
+    urls: dict[str, str] = {}
     section = None
     for raw in config.splitlines():
         line = raw.strip()
         if line.startswith("["):
-            section = line.strip("[]").strip()
+            section = line.partition("]")[0].strip("[").strip()
             continue
         key, sep, value = line.partition("=")
-        if sep and section == 'remote "origin"' and key.strip().lower() == "url":
-            # `scheme://user:secret@host/...`: the user part never goes into an image.
-            return strip_userinfo(value.strip().strip('"')) or None
-    return None
+        if sep and section and key.strip().lower() == "url":
+            kind, _, name = section.partition(" ")
+            if kind.lower() == "remote" and name.startswith('"'):
+                urls.setdefault(name.strip('"'), _config_value(value))
+    url = urls.get("origin") or next(iter(urls.values()), None)
+    return public_url(url) if url else None
 
 
-def _read(path: Path) -> str | None:
+def _config_value(raw: str) -> str:
+    """A git config value: quotes removed, a trailing ``#``/``;`` comment outside them cut."""
+    out, quoted = [], False
+    for ch in raw.strip():
+        if ch == '"':
+            quoted = not quoted
+        elif ch in "#;" and not quoted:
+            break
+        else:
+            out.append(ch)
+    return "".join(out).strip()
+
+
+def public_url(url: str) -> str | None:
+    """``url`` as it may appear in an image: no user or password; None for a local path."""
+    scheme = _SCHEME.match(url)
+    if scheme:
+        if scheme.group(1).lower() == "file":
+            return None
+        return strip_userinfo(url) or None
+    scp = _SCP.match(url)
+    if scp and not url.startswith((".", "~")):
+        return scp.group(1)  # `git@host:team/proj.git` -> `host:team/proj.git`
+    return None  # /srv/git/proj.git, ../proj: a directory of the build machine
+
+
+def _read(path: Path, limit: int = SMALL_FILE) -> str | None:
+    """A regular file's text, or None if it is missing, not a regular file or over ``limit``."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
+        data = read_user_bytes(path, "git file", limit=limit)
+    except SpecError:
         return None
+    return data.decode("utf-8", errors="replace").strip()
 
 
 def _rev_parse(work_tree: Path) -> str | None:
