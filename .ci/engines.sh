@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Install and configure the container engines the engine tests use
-# (podman + runc, dockerd from docker.io, buildah) and the host packages the
-# local base-image recipe in tests/engine_support.py copies from.
+# Install and configure the container engines the engine tests use (podman + runc, dockerd
+# from docker.io, buildah) and mmdebstrap, which makes the tests' Debian base images
+# (tests/support/baseimages.py).
 #
 # Idempotent: packages already present are not fetched again and the podman
 # configuration is rewritten only when it differs. Quiet on success; on failure
@@ -18,16 +18,12 @@ PACKAGES=(
     runc
     docker.io
     buildah
-    busybox-static
+    # The base images: Debian's packages, by Debian's tools (root mode, merged /usr).
+    mmdebstrap
     ca-certificates
-    # Base-image recipe: interpreter, stdlib, ensurepip and the pip/setuptools/wheel wheels.
+    # .ci/setup's virtual environment.
     python3
     python3-venv
-    python3-pip-whl
-    python3-setuptools-whl
-    python3-wheel-whl
-    # useradd/groupadd, copied into the test base image.
-    passwd
 )
 
 LOG=$(mktemp -t imagec-engines.XXXXXX.log)
@@ -82,7 +78,7 @@ if [[ ${#MISSING[@]} -gt 0 ]]; then
     fi
 fi
 
-for bin in podman runc dockerd containerd buildah busybox; do
+for bin in podman runc dockerd containerd buildah mmdebstrap; do
     if ! command -v "$bin" >/dev/null 2>&1; then
         echo "engines.sh: '$bin' not on PATH after install" >&2
         exit 1

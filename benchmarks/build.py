@@ -2,7 +2,7 @@
 
 The tree is the context benchmark's (~52k files, its ``.dockerignore`` keeps ~4.5k of them;
 ``benchmarks/context.py`` generates and caches it). The engine is a private dockerd started
-the way the engine tests start it (``tests/engine_support.py``), with the local
+the way the engine tests start it (``tests/support/engines.py``), with the local
 ``python:3.11-slim`` base image. Two measurements, runs interleaved, medians:
 
 - **no-op**: the image exists. imagec checks its content-hash tag and stops; the docker CLI
@@ -97,21 +97,19 @@ def main() -> int:
     parser.add_argument("--docker", default=shutil.which("docker") or "/usr/local/bin/docker")
     args = parser.parse_args()
 
-    import engine_support
+    from support.baseimages import ensure_base_images
+    from support.engines import start_docker
 
     root = tree_bench.ensure_tree(args.cache_dir)
     edited = root / EDITED
     original = edited.read_bytes()
-    engine_gen = engine_support._docker_engine()
-    engine = next(engine_gen)
     try:
-        images = engine_support.ensure_base_images(engine)
-        with tempfile.TemporaryDirectory(prefix="imagec-bench-build-") as tmp:
-            return run(args, root, edited, engine, images, Path(tmp))
+        with start_docker() as engine:
+            images = ensure_base_images(engine)
+            with tempfile.TemporaryDirectory(prefix="imagec-bench-build-") as tmp:
+                return run(args, root, edited, engine, images, Path(tmp))
     finally:
         edited.write_bytes(original)
-        for _ in engine_gen:  # stops the daemon
-            pass
 
 
 def run(args, root: Path, edited: Path, engine, images, tmp: Path) -> int:

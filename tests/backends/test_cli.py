@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from engine_support import Engine
-
-from .support import cli_env, run_imagec, write_quickstart
+from support.cli import cli_env, run_imagec
+from support.engines import Engine
+from support.projects import write_quickstart
 
 KINDS = ("docker", "podman")
 ENV_VAR = {"docker": "DOCKER_HOST", "podman": "CONTAINER_HOST"}

@@ -14,55 +14,20 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_support import BaseImages, Engine, run_container
+from support.baseimages import BaseImages
+from support.builds import BUILT, GIT_REMOTE, Builds
+from support.cli import run_imagec
+from support.containers import run_container
+from support.engines import Engine
+from support.image_probe import probe
+from support.projects import write_sdist, write_wheel
+from support.proxy import RecordingProxy
 
 from imagec.backend.buildcontext import BuildContext
 from imagec.plugins import get_plugins
 from imagec.project import load_project
 
-from .conftest import BUILT, GIT_REMOTE, Builds
-from .support import RecordingProxy, run_imagec, write_sdist, write_wheel
-
 pytestmark = pytest.mark.engine
-
-# Prints what a test asserts about an image, from inside a container of it.
-PROBE = r"""
-import hashlib, importlib.metadata as md, json, os, pwd
-def files(root):
-    out = {}
-    for dirpath, dirs, names in os.walk(root):
-        dirs.sort()
-        for name in sorted(names) + [d + "/" for d in dirs]:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path.rstrip("/"))
-            digest = ""
-            if not name.endswith("/"):
-                with open(path, "rb") as f:
-                    digest = hashlib.sha256(f.read()).hexdigest()
-            out[path] = [oct(st.st_mode), st.st_uid, st.st_gid, digest]
-    return out
-try:
-    import imagec_probe
-    probe = imagec_probe.VALUE
-except ImportError as exc:
-    probe = str(exc)
-print(json.dumps({
-    "cwd": os.getcwd(),
-    "user": pwd.getpwuid(os.getuid()).pw_name,
-    "env": dict(os.environ),
-    "files": {**files("/app"), **files("/etc/imagec")},
-    "packages": sorted(f"{d.metadata['Name']}=={d.version}" for d in md.distributions()),
-    "probe": probe,
-}))
-"""
-
-
-def probe(engine: Engine, image: str) -> dict:
-    result = run_container(engine, image, ["-c", PROBE], entrypoint=["python"])
-    data = json.loads(result.stdout)
-    # HOSTNAME is the container's own name.
-    data["env"].pop("HOSTNAME", None)
-    return data
 
 
 def content_tag(spec: Path, kind: str) -> str:
@@ -93,16 +58,24 @@ def layer_before(stderr: str, marker: str) -> str:
     return layer
 
 
+def podman_containers(engine: Engine) -> list[str]:
+    """``ID IMAGE-ID`` of every container on a podman engine, buildah's build containers
+    included. The listing races with buildah removing a build container, and then fails
+    (``container not known``, exit 125); that container is gone, so list again."""
+    for _ in range(20):
+        result = engine.podman("ps", "--all", "--external", "--format", "{{.ID}} {{.ImageID}}")
+        if result.returncode == 0:
+            return [line for line in result.stdout.splitlines() if line]
+        if "not known" not in result.stderr and "no such" not in result.stderr:
+            break
+        time.sleep(0.1)
+    raise AssertionError(f"podman ps exited {result.returncode}:\n{result.stderr}")
+
+
 def containers_from(engine: Engine, layer: str) -> list[str]:
     """Containers (build containers included) whose image is ``layer``."""
     if engine.kind == "podman":
-        out = subprocess.run(
-            ["podman", "ps", "--all", "--external", "--format", "{{.ID}} {{.ImageID}}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split("\n")
-        return [line for line in out if line and line.split()[1].startswith(layer)]
+        return [line for line in podman_containers(engine) if line.split()[1].startswith(layer)]
     return [
         c.id
         for c in engine.docker_client().containers.list(all=True)

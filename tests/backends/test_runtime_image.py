@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from engine_support import BaseImages, Engine, run_container
+from support.baseimages import BaseImages
+from support.builds import Builds
+from support.containers import run_container
+from support.engines import Engine
 
 import imagec
-
-from .conftest import Builds
 
 pytestmark = pytest.mark.engine
 

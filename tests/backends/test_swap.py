@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from engine_support import BaseImages, Engine
-
-from .conftest import Builds
-from .test_engines import probe
+from support.baseimages import BaseImages
+from support.builds import Builds
+from support.engines import Engine
+from support.image_probe import probe
 
 pytestmark = pytest.mark.engine
 

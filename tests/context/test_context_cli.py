@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from context_support import ids, vectors
+from support.context import ids, vectors
 from test_context_walk import build
 
 from imagec.cli import main

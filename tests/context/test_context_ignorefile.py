@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from context_support import make_tree
+from support.context import make_tree
 
 from imagec.context import find_ignore_file, read_ignore_file
 from imagec.errors import SpecError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathspec
 import pytest
-from context_support import vectors
+from support.context import vectors
 
 from imagec.context import DockerPattern, IgnoreMatcher, InvalidPatternError, parse_ignore
 from imagec.context.dockerignore import rules_from_text

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from context_support import ids, make_tree, vectors
+from support.context import ids, make_tree, vectors
 
 from imagec.context import IgnoreMatcher, leaf_listing, select_context, walk_context
 from imagec.context.walk import FILE, SYMLINK

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_support import BaseImages, Engine, ImageTags, run_container
+from support.baseimages import BaseImages
+from support.containers import ImageTags, run_container
+from support.engines import Engine
 
 pytestmark = pytest.mark.engine
 
@@ -55,11 +57,14 @@ def test_base_image_has_official_layout(engine: Engine, engine_images: BaseImage
     script = (
         "for c in python python3 pip; do command -v $c; done && python3 --version && "
         "test -s /etc/ssl/certs/ca-certificates.crt && id -u && "
-        "for a in sh env ls cat id useradd groupadd; do command -v $a >/dev/null || exit 9; done"
+        "for a in sh bash env ls id useradd groupadd apt-get dpkg; do "
+        "command -v $a >/dev/null || exit 9; done && "
+        "test ! -e /usr/lib/python3.11/EXTERNALLY-MANAGED"
     )
     result = run_container(engine, engine_images.python, ["sh", "-c", script])
     lines = result.stdout.splitlines()
-    assert lines[:3] == ["/usr/local/bin/python", "/usr/local/bin/python3", "/usr/local/bin/pip"]
+    # Debian's python3, with python-is-python3 and python3-pip.
+    assert lines[:3] == ["/usr/bin/python", "/usr/bin/python3", "/usr/bin/pip"]
     assert lines[3].startswith("Python 3.11.")
     assert lines[4] == "0"
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from hostile.buildkit_lex import (
+from support.buildkit_lex import (
     Lex,
     LexError,
     convert_shell_pattern_to_regex,

@@ -11,9 +11,9 @@ import dockerfile
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.adversarial import ARGV_TEXT, PROPERTY, TEXT
+from support.containerfile_check import POISON, assert_round_trips, read_back
 
-from hostile.containerfile_check import POISON, assert_round_trips, read_back
-from hostile.strategies import ARGV_TEXT, PROPERTY, TEXT
 from imagec.backend.containerfile import MAX_LINE_BYTES, comment, json_array, quote, render
 from imagec.errors import SpecError
 from imagec.plan.ir import (

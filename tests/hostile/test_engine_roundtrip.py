@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_support import BaseImages, Engine, ImageTags, run_container
+from support.baseimages import BaseImages
+from support.containers import ImageTags, run_container
+from support.engines import Engine
 
 from imagec.backend.containerfile import render
 from imagec.plan.ir import Arg, Cmd, Copy, Entrypoint, Env, From, Label, Origin, Plan, User, Workdir

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.containerfile_check import assert_round_trips, hadolint
 
-from hostile.containerfile_check import assert_round_trips, hadolint
 from imagec.cli import main
 from imagec.project import load_project
 

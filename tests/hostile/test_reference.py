@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 
 import pytest
+from support.oci_reference import ReferenceError, parse, parse_normalized_named
 
-from hostile.oci_reference import ReferenceError, parse, parse_normalized_named
 from imagec.model.reference import check_platform, check_reference, check_repository
 
 ORACLE = json.loads((Path(__file__).parent / "vectors" / "reference_oracle.json").read_text())

@@ -12,13 +12,13 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from hostile.containerfile_check import (
+from support.adversarial import FORBIDDEN, PROPERTY, TEXT
+from support.containerfile_check import (
     assert_round_trips,
     decode,
     hadolint,
 )
-from hostile.strategies import FORBIDDEN, PROPERTY, TEXT
+
 from imagec.backend.containerfile import render
 from imagec.errors import SpecError
 from imagec.model.spec import Spec

@@ -8,17 +8,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-from .support import (
-    BUILDAH_PLUGIN,
-    REPO,
-    THROWAWAYS,
-    FakeBuildah,
-    Throwaway,
-    Venv,
-    build_wheels,
-    unpack,
-)
+from support.fake_buildah import FakeBuildah
+from support.plugins import BUILDAH_PLUGIN, REPO, THROWAWAYS, Throwaway, build_wheels, unpack
+from support.venvs import Venv
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_support import REQUIRE_ENGINES_ENV, BaseImages, Engine, ImageTags, run_container
-
-from .support import Venv
+from support.baseimages import BaseImages
+from support.containers import ImageTags, run_container
+from support.engines import REQUIRE_ENGINES_ENV, Engine
+from support.venvs import Venv
 
 pytestmark = pytest.mark.engine
 

@@ -9,7 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .support import BUILDAH_PLUGIN, QUICKSTART, Venv
+from support.plugins import BUILDAH_PLUGIN, QUICKSTART
+from support.venvs import Venv
 
 
 def test_everything_runs_from_the_venv_not_the_checkout(plugin_venv: Venv):

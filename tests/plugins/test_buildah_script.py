@@ -10,6 +10,8 @@ import shutil
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.fake_buildah import FakeBuildah
+from support.plugins import BUILDAH_PLUGIN
 
 from imagec import __version__
 from imagec.backend import UnsupportedStep
@@ -28,8 +30,6 @@ from imagec.plan.ir import (
     User,
     Workdir,
 )
-
-from .support import BUILDAH_PLUGIN, FakeBuildah
 
 BASE = From(Origin("default base image"), "docker.io/library/python:3.11-slim")
 

@@ -7,7 +7,7 @@ anything pip installs.
 
 from __future__ import annotations
 
-from .support import (
+from support.plugins import (
     ALPHA,
     ALPHA_CLONE,
     BETA,

@@ -8,10 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.plugins import REPO
 
 from imagec.plugins import hookspecs
-
-from .support import REPO
 
 DOCS = REPO / "docs" / "plugins.md"
 TESTS = Path(__file__).parent

@@ -1,4 +1,4 @@
-"""Helpers for the plugin tests: throwaway plugin distributions and imagec in a subprocess.
+"""Throwaway plugin distributions, and imagec in a subprocess with the plugins a test chose.
 
 Throwaway plugins are real projects (pyproject + module) built into wheels by hatchling and
 unpacked into a site directory, so imagec finds them through ``importlib.metadata`` entry
@@ -90,8 +90,19 @@ def backend_source(
     return BACKEND_MODULE.format(name=name, hook=hook, marker="@hookimpl\n" if marker else "")
 
 
+def checked(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run ``argv``; if it fails, fail with the command and everything it printed."""
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(argv)} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
+        )
+    return result
+
+
 def pip(*args: str, python: str | Path = sys.executable) -> None:
-    subprocess.run([str(python), "-m", "pip", *args], check=True, capture_output=True, text=True)
+    checked([str(python), "-m", "pip", *args])
 
 
 def build_wheels(projects: Iterable[Throwaway], src: Path, out: Path) -> dict[str, Path]:
@@ -181,93 +192,3 @@ CRASHING = Throwaway(
     """,
 )
 THROWAWAYS = (ALPHA, BETA, ALPHA_CLONE, TYPO, BROKEN, UNMARKED, CRASHING)
-
-
-@dataclass(frozen=True)
-class FakeBuildah:
-    """A stand-in ``buildah`` executable that logs its argv.
-
-    It shows exactly which strings a generated script hands to buildah, after bash has done
-    all its quoting and expansion; the engine tests run the real thing.
-    """
-
-    bin_dir: Path
-    log: Path
-
-    @classmethod
-    def create(cls, root: Path) -> FakeBuildah:
-        bin_dir = root / "bin"
-        bin_dir.mkdir(parents=True)
-        exe = bin_dir / "buildah"
-        # Each call is logged as its argument count and arguments, NUL-terminated: no
-        # argument can contain a NUL, so this reads back exactly. bash, for speed.
-        exe.write_text(
-            "#!/usr/bin/env bash\n"
-            'printf \'%s\\0\' "$#" "$@" >> "$FAKE_BUILDAH_LOG"\n'
-            "if [[ $1 == from ]]; then echo fake-working-container; fi\n"
-        )
-        exe.chmod(0o755)
-        return cls(bin_dir, root / "calls")
-
-    def run(self, script: str, *args: str, env: Mapping[str, str] | None = None) -> list[list[str]]:
-        """Run ``script`` with bash in a fresh directory; the argv of every buildah call."""
-        workdir = self.log.parent / "context"
-        workdir.mkdir(exist_ok=True)
-        (workdir / "build.sh").write_text(script, encoding="utf-8")
-        self.log.unlink(missing_ok=True)
-        full_env = {
-            "PATH": f"{self.bin_dir}{os.pathsep}{os.environ['PATH']}",
-            "FAKE_BUILDAH_LOG": str(self.log),
-            **(env or {}),
-        }
-        subprocess.run(
-            ["bash", "build.sh", *args],
-            cwd=workdir,
-            env=full_env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        fields = self.log.read_bytes().decode().split("\0")[:-1]
-        calls = []
-        while fields:
-            count, fields = int(fields[0]), fields[1:]
-            calls.append(fields[:count])
-            fields = fields[count:]
-        return calls
-
-
-@dataclass(frozen=True)
-class Venv:
-    """A virtual environment and imagec run from it."""
-
-    root: Path
-
-    @property
-    def python(self) -> Path:
-        return self.root / "bin" / "python"
-
-    @classmethod
-    def create(cls, root: Path) -> Venv:
-        # --system-site-packages: imagec's dependencies and hatchling come from the system, so
-        # nothing is downloaded; what the tests install here shadows the system's copies.
-        subprocess.run(
-            [sys.executable, "-m", "venv", "--system-site-packages", str(root)],
-            check=True,
-            capture_output=True,
-        )
-        return cls(root)
-
-    def pip(self, *args: str) -> None:
-        pip(*args, python=self.python)
-
-    def install(self, *projects: Path) -> None:
-        self.pip("install", *PIP_OFFLINE, *map(str, projects))
-
-    def imagec(self, *args: str) -> subprocess.CompletedProcess[str]:
-        # The console script pip installed, run outside the checkout: `python -m imagec` in
-        # the checkout would import the checkout's imagec instead of the installed one.
-        return run([str(self.root / "bin" / "imagec"), *args], cwd=self.root)
-
-    def python_run(self, *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        return run([str(self.python), *argv], env=imagec_env(PYTHONDONTWRITEBYTECODE="1"), cwd=cwd)

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import dockerfile
+from support.buildkit_lex import Lex
 
-from hostile.buildkit_lex import Lex
 from imagec.plan.ir import (
     Arg,
     Cmd,

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-VECTORS = Path(__file__).with_name("vectors.yaml")
+VECTORS = Path(__file__).parents[1] / "context" / "vectors.yaml"
 
 
 @functools.cache
