@@ -1,0 +1,19 @@
+"""Helpers for the test suite, one module per thing they hold; test directories hold only
+``test_*.py``, ``conftest.py`` and data. Imported as ``support.<module>`` (``pythonpath =
+["tests"]``).
+
+Engines: ``engines`` (the podman/dockerd sessions and their stores), ``daemons`` (starting and
+stopping daemon processes), ``containers`` (running containers, scratch tags),
+``baseimages`` (the Debian base images made by mmdebstrap), ``leftovers`` (clearing a store
+at the end of a session), ``builds`` (``imagec build`` once per project and engine),
+``image_probe`` (what an image holds, from inside).
+
+imagec as a user runs it: ``cli`` (the CLI in a subprocess), ``projects`` (sample projects,
+probe wheels and sdists), ``proxy`` (a recording proxy in front of an engine socket),
+``venvs`` (virtual environments that install imagec), ``plugins`` (throwaway plugin
+distributions), ``fake_buildah``.
+
+Oracles: ``context`` (build-context vectors and trees on disk), ``buildkit_lex`` and
+``containerfile_check`` (reading a Containerfile back as BuildKit does), ``oci_reference``
+(distribution/reference), ``adversarial`` (Hypothesis settings and hostile text).
+"""
