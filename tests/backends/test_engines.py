@@ -60,13 +60,15 @@ def layer_before(stderr: str, marker: str) -> str:
 
 def podman_containers(engine: Engine) -> list[str]:
     """``ID IMAGE-ID`` of every container on a podman engine, buildah's build containers
-    included. The listing races with buildah removing a build container, and then fails
-    (``container not known``, exit 125); that container is gone, so list again."""
+    included. The listing races with buildah removing a build container and then fails with
+    ``determining buildah container for container ...: container not known`` (exit 125;
+    podman#23492, fixed in podman 5.2, Debian 12 has 4.3). That container is gone, so list
+    again."""
     for _ in range(20):
         result = engine.podman("ps", "--all", "--external", "--format", "{{.ID}} {{.ImageID}}")
         if result.returncode == 0:
             return [line for line in result.stdout.splitlines() if line]
-        if "not known" not in result.stderr and "no such" not in result.stderr:
+        if "container not known" not in result.stderr:
             break
         time.sleep(0.1)
     raise AssertionError(f"podman ps exited {result.returncode}:\n{result.stderr}")
