@@ -288,3 +288,27 @@ def test_init_never_touches_an_existing_imagec_directory(tmp_path: Path, capsys)
     (tmp_path / "file").write_text("")
     assert main(["init", str(tmp_path / "file")]) == 2
     assert capsys.readouterr().err == f"{tmp_path / 'file'}: not a directory\n"
+
+
+def test_backends_table_keeps_a_missing_backends_reason_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    dead = f"unix://{tmp_path}/docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", dead)
+    assert main(["backends"]) == 0
+    table, _, reasons = capsys.readouterr().out.partition("\n\n")
+    rows = {line.split()[0]: line for line in table.splitlines()}
+    assert rows["NAME"].split() == ["NAME", "DISTRIBUTION", "STATUS", "DESCRIPTION"]
+    status_at = rows["NAME"].index("STATUS")
+    assert rows["docker"][status_at:].split("  ")[0] == "missing"
+    assert rows["docker"].endswith("image built by a Docker engine (DOCKER_HOST, or --url)")
+    assert "cannot reach" not in table
+    assert rows["containerfile"][status_at:].startswith("ok ")
+    docker_reason = next(line for line in reasons.splitlines() if line.startswith("docker: "))
+    assert f"cannot reach the docker engine at {dead}" in docker_reason
+    assert main(["backends", "--json"]) == 0
+    data = {row["name"]: row for row in json.loads(capsys.readouterr().out)["backends"]}
+    assert (data["containerfile"]["status"], data["containerfile"]["reason"]) == ("ok", None)
+    assert data["docker"]["status"] == "missing" and not data["docker"]["ok"]
+    assert data["docker"]["description"] == "image built by a Docker engine (DOCKER_HOST, or --url)"
+    assert dead in data["docker"]["reason"]

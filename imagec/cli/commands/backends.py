@@ -1,4 +1,13 @@
-"""``imagec backends``: the installed backends, their health, and plugins that failed to load."""
+"""``imagec backends``: the installed backends, their health, and plugins that failed to load.
+
+The table keeps one line per backend; why a backend is missing follows it, one line each::
+
+    NAME           DISTRIBUTION                STATUS   DESCRIPTION
+    containerfile  imagec-containerfile 0.1.0  ok       Containerfile text, ...
+    docker         imagec-docker 0.1.0         missing  image built by a Docker engine ...
+
+    docker: cannot reach the docker engine at unix:///var/run/docker.sock (...); start ...
+"""
 
 from __future__ import annotations
 
@@ -26,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
                 "version": info.version if info else "",
                 "output": cls.output,
                 "ok": health.ok,
-                "reason": health.reason,
+                "status": "ok" if health.ok else "missing",
+                "reason": None if health.ok else (health.reason or "unavailable"),
                 "description": cls.description,
                 "options": cls.Options.model_json_schema().get("properties", {}),
             }
@@ -37,12 +47,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"backends": rows, "failures": failures})
         return 0
-    for row in rows:
-        health = "ok" if row["ok"] else f"missing: {row['reason']}"
-        print(
-            f"{row['name']:<14} {row['distribution']} {row['version']:<8} {health:<10} "
-            f"{row['description']}"
-        )
+    table = [("NAME", "DISTRIBUTION", "STATUS", "DESCRIPTION")]
+    table += [
+        (r["name"], f"{r['distribution']} {r['version']}".strip(), r["status"], r["description"])
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(3)]
+    for line in table:
+        print("  ".join([*(cell.ljust(w) for cell, w in zip(line, widths, strict=False)), line[3]]))
+    missing = [r for r in rows if not r["ok"]]
+    if missing:
+        print()
+    for row in missing:
+        print(f"{row['name']}: {row['reason']}")
     for failure in plugins.failures:
         print(f"imagec: warning: {failure}", file=sys.stderr)
     return 0
