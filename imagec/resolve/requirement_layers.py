@@ -23,7 +23,11 @@ from imagec.spec.document import Document, Origin, format_loc
 
 
 def requirement_layers(
-    doc: Document, spec: Spec, registry: IntegrationRegistry, stack: Stack | None
+    doc: Document,
+    spec: Spec,
+    registry: IntegrationRegistry,
+    stack: Stack | None,
+    root: Path | None = None,
 ) -> tuple[list[RequirementsSource], list[str]]:
     """The requirements sources, and the apt packages the integrations need.
 
@@ -72,7 +76,7 @@ def requirement_layers(
             listed.append(requirement_line(entry, source="requirements", **where))
             continue
         lines = read_requirements_file(
-            Path(path), base_dir=doc.directory, origin=(doc.path, line, col)
+            Path(path), base_dir=doc.directory, origin=(doc.path, line, col), root=root
         )
         groups.append(("file", Origin("requirements", doc.path.name, line), path, lines))
     if listed:

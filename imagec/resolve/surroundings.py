@@ -58,7 +58,7 @@ def resolve(
     active_stack = None
     if repo_root is not None or stack or os.environ.get(STACK_ENV_VAR):
         active_stack = load_stack(repo_root, stack)
-    requirements, apt = requirement_layers(doc, spec, registry, active_stack)
+    requirements, apt = requirement_layers(doc, spec, registry, active_stack, root)
 
     stack_bytes = stack_path = None
     stack_env: tuple[tuple[str, str], ...] = ()

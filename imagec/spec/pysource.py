@@ -31,6 +31,16 @@ _CONSTANTS_PATH = tuple(CONSTANTS_MODULE.split("."))
 _DECORATOR_PATHS = {("imagec", "pipeline"), ("imagec", "runtime", "pipeline")}
 _HINT = "use literals or module-level constants, or compile with --import"
 
+# Bounds on the static evaluator, so a hostile file ends in a clear error rather than a
+# RecursionError, a MemoryError or a hang: how deeply expressions and names may nest, how many
+# expression nodes one spec may evaluate (constants used twice are evaluated twice, so
+# doubling chains grow exponentially), and how long a string or list may get. Spec values are
+# at most a few KiB; these are far above anything real.
+MAX_DEPTH = 100
+MAX_STEPS = 100_000
+MAX_STRING = 64 * 1024
+MAX_ITEMS = 10_000
+
 Pos = tuple[int, int]
 Located = tuple[Any, dict[Loc, Pos], dict[Loc, Pos]]  # value, value positions, key positions
 
@@ -73,6 +83,12 @@ def parse_source(source: bytes, path: Path) -> ast.Module:
         ) from None
     except ValueError as e:  # e.g. NUL bytes on some Python versions
         raise SpecError(f"invalid Python source: {e}", file=path) from None
+    except (RecursionError, MemoryError):
+        # CPython's parser gives up on very deep expressions (a 3,000-term sum) this way;
+        # running the file would fail the same way.
+        raise SpecError(
+            "expression nested too deeply for Python's parser", file=path, line=1
+        ) from None
 
 
 class _Lines:
@@ -128,6 +144,8 @@ class _Module:
         self.pipelines: list[_Pipeline] = []
         self.lookalikes: list[tuple[str, int]] = []
         self._resolving: list[str] = []
+        self._depth = 0  # expressions and names being evaluated, innermost last
+        self._steps = 0  # expression nodes evaluated for this spec
         self._collect_bindings(tree)
         # `global NAME` in any function means NAME can change after it is first assigned.
         self.rebound = {n for g in ast.walk(tree) if isinstance(g, ast.Global) for n in g.names}
@@ -146,8 +164,10 @@ class _Module:
         def add(name: str, line: int) -> None:
             self.bindings.setdefault(name, []).append(line)
 
-        def visit(node: ast.AST) -> None:
-            for child in ast.iter_child_nodes(node):
+        # Iterative: a long expression is a deep tree, deeper than Python's recursion limit.
+        stack: list[ast.AST] = [tree]
+        while stack:
+            for child in ast.iter_child_nodes(stack.pop()):
                 if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                     add(child.name, child.lineno)
                     continue  # its body is another scope
@@ -164,9 +184,9 @@ class _Module:
                     and child.name
                 ):
                     add(child.name, child.lineno)
-                visit(child)
-
-        visit(tree)
+                stack.append(child)
+        for lines in self.bindings.values():
+            lines.sort()
 
     def _import(self, stmt: ast.Import | ast.ImportFrom) -> None:
         if isinstance(stmt, ast.Import):
@@ -231,7 +251,7 @@ class _Module:
             elif (isinstance(target, ast.Name) and target.id == "pipeline") or (
                 isinstance(target, ast.Attribute) and target.attr == "pipeline"
             ):
-                self.lookalikes.append((ast.unparse(target), dec.lineno))
+                self.lookalikes.append((_code(target), dec.lineno))
         if len(ours) > 1:
             line, column = self.lines.pos(ours[1].decorator)
             raise SpecError(
@@ -272,7 +292,7 @@ class _Module:
         for arg in call.args:
             line, column = self.lines.pos(arg)
             if isinstance(arg, ast.Starred):
-                message = f"'*{ast.unparse(arg.value)}' can't be read without running the file"
+                message = f"'*{_code(arg.value)}' can't be read without running the file"
                 raise SpecError(f"{message}; {_HINT}", file=self.path, line=line, column=column)
             raise SpecError(
                 "positional arguments are not supported; pass spec fields as keywords, "
@@ -284,7 +304,7 @@ class _Module:
         for kw in call.keywords:
             line, column = self.lines.pos(kw)
             if kw.arg is None:
-                message = f"'**{ast.unparse(kw.value)}' can't be read without running the file"
+                message = f"'**{_code(kw.value)}' can't be read without running the file"
                 raise SpecError(f"{message}; {_HINT}", file=self.path, line=line, column=column)
             if kw.arg in data:
                 raise SpecError(
@@ -314,6 +334,26 @@ class _Module:
 
     def _value(self, node: ast.expr, before: int) -> Located:
         """Evaluate ``node`` as Python would on line ``before``, or raise ``_NotStatic``."""
+        self._steps += 1
+        if self._steps > MAX_STEPS:
+            raise _NotStatic(
+                node, f"evaluating the spec takes more than {MAX_STEPS} steps", hint=False
+            )
+        if self._depth >= MAX_DEPTH:
+            raise _NotStatic(
+                node,
+                f"expressions and constants nest more than {MAX_DEPTH} levels deep",
+                hint=False,
+            )
+        self._depth += 1
+        try:
+            located = self._evaluate(node, before)
+        finally:
+            self._depth -= 1
+        _check_size(node, located[0])
+        return located
+
+    def _evaluate(self, node: ast.expr, before: int) -> Located:
         here = {(): self.lines.pos(node)}
         if isinstance(node, ast.Constant):
             return node.value, here, {}
@@ -327,7 +367,7 @@ class _Module:
             path = self._qualify(node)
             if path is not None and path[:-1] == _CONSTANTS_PATH:
                 return self._constant(path[-1], node), here, {}
-            raise _NotStatic(node, f"'{ast.unparse(node)}' is an attribute of another module")
+            raise _NotStatic(node, f"'{_code(node)}' is an attribute of another module")
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             return self._add(node, before)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
@@ -337,8 +377,8 @@ class _Module:
         if isinstance(node, ast.JoinedStr):
             return self._fstring(node, before), here, {}
         if isinstance(node, ast.Call):
-            raise _NotStatic(node, f"'{ast.unparse(node.func)}(...)' is a function call")
-        raise _NotStatic(node, f"'{ast.unparse(node)}' is not a literal")
+            raise _NotStatic(node, f"'{_code(node.func)}(...)' is a function call")
+        raise _NotStatic(node, f"'{_code(node)}' is not a literal")
 
     def _sequence(self, node: ast.List | ast.Tuple | ast.Set, before: int) -> Located:
         items: list[Any] = []
@@ -348,22 +388,25 @@ class _Module:
             if isinstance(elt, ast.Starred):
                 value, sub, sub_keys = self._value(elt.value, before)
                 if not isinstance(value, list):
-                    raise _NotStatic(elt, f"'*{ast.unparse(elt.value)}' is not a list")
+                    raise _NotStatic(elt, f"'*{_code(elt.value)}' is not a list")
                 values, subs = value, [(i,) for i in range(len(value))]
             else:
                 value, sub, sub_keys = self._value(elt, before)
                 values, subs = [value], [()]
-            for value, prefix in zip(values, subs, strict=True):
+            # Positions grouped by the item they belong to: one pass, not one per item.
+            by_item, keys_by_item = _by_prefix(sub, len(values)), _by_prefix(sub_keys, len(values))
+            for i, (value, prefix) in enumerate(zip(values, subs, strict=True)):
                 if isinstance(node, ast.Set) and _contains(items, value):
                     continue
                 index = len(items)
                 items.append(value)
-                for loc, p in sub.items():
-                    if loc[: len(prefix)] == prefix:
-                        positions[(index, *loc[len(prefix) :])] = p
-                for loc, p in sub_keys.items():
-                    if loc[: len(prefix)] == prefix:
-                        key_positions[(index, *loc[len(prefix) :])] = p
+                if len(items) > MAX_ITEMS:
+                    raise _NotStatic(node, f"more than {MAX_ITEMS} items", hint=False)
+                at = i if prefix else None
+                for rest, p in by_item.get(at, ()):
+                    positions[(index, *rest)] = p
+                for rest, p in keys_by_item.get(at, ()):
+                    key_positions[(index, *rest)] = p
         return items, positions, key_positions
 
     def _dict(self, node: ast.Dict, before: int) -> Located:
@@ -372,10 +415,10 @@ class _Module:
         key_positions: dict[Loc, Pos] = {}
         for key_node, value_node in zip(node.keys, node.values, strict=True):
             if key_node is None:
-                raise _NotStatic(value_node, f"'**{ast.unparse(value_node)}' unpacks a mapping")
+                raise _NotStatic(value_node, f"'**{_code(value_node)}' unpacks a mapping")
             key = self._value(key_node, before)[0]
             if not isinstance(key, str | int | float | bool) and key is not None:
-                raise _NotStatic(key_node, f"'{ast.unparse(key_node)}' is not a valid key")
+                raise _NotStatic(key_node, f"'{_code(key_node)}' is not a valid key")
             value, sub, sub_keys = self._value(value_node, before)
             out[key] = value
             key_positions[(key,)] = self.lines.pos(key_node)
@@ -414,8 +457,29 @@ class _Module:
         return value, {**positions, (): here}, key_positions
 
     def _add(self, node: ast.BinOp, before: int) -> Located:
-        left, left_pos, left_keys = self._value(node.left, before)
-        right, right_pos, right_keys = self._value(node.right, before)
+        # `a + b + c` is a left-deep tree: walk its spine in a loop, not by recursion.
+        terms: list[ast.expr] = []
+        left: ast.expr = node
+        while isinstance(left, ast.BinOp) and isinstance(left.op, ast.Add):
+            terms.append(left.right)
+            left = left.left
+        value, positions, keys = self._value(left, before)
+        for term, sum_node in zip(reversed(terms), _add_spine(node, len(terms)), strict=True):
+            right, right_pos, right_keys = self._value(term, before)
+            value, positions, keys = self._plus(sum_node, (value, positions, keys), right,
+                                                right_pos, right_keys)  # fmt: skip
+            _check_size(sum_node, value)
+        return value, positions, keys
+
+    def _plus(
+        self,
+        node: ast.BinOp,
+        left_located: Located,
+        right: Any,
+        right_pos: dict[Loc, Pos],
+        right_keys: dict[Loc, Pos],
+    ) -> Located:
+        left, left_pos, left_keys = left_located
         here = {(): self.lines.pos(node)}
         if isinstance(left, list) and isinstance(right, list):
             shift = len(left)
@@ -441,10 +505,18 @@ class _Module:
             if part.conversion != -1:
                 value = {ord("s"): str, ord("r"): repr, ord("a"): ascii}[part.conversion](value)
             spec = self._fstring(part.format_spec, before) if part.format_spec else ""  # type: ignore[arg-type]
+            # A width or precision is a number of characters to produce: `{'':>999999999999}`
+            # would ask for a terabyte.
+            if any(len(n) > 6 or int(n) > MAX_STRING for n in re.findall(r"[0-9]+", spec)):
+                raise _NotStatic(
+                    part, f"format width or precision larger than {MAX_STRING}", hint=False
+                )
             try:
                 parts.append(format(value, spec))
-            except (TypeError, ValueError) as e:
+            except (TypeError, ValueError, OverflowError) as e:
                 raise _NotStatic(part, f"bad format: {e}", hint=False) from None
+            if sum(map(len, parts)) > MAX_STRING:
+                raise _NotStatic(node, f"string longer than {MAX_STRING} characters", hint=False)
         return "".join(parts)
 
 
@@ -452,6 +524,42 @@ def _shift(loc: Loc, by: int) -> Loc:
     if loc and isinstance(loc[0], int):
         return (loc[0] + by, *loc[1:])
     return loc
+
+
+def _by_prefix(located: dict[Loc, Pos], count: int) -> dict[int | None, list[tuple[Loc, Pos]]]:
+    """Positions of an unpacked list by item index (``None``: not unpacked, all of them)."""
+    out: dict[int | None, list[tuple[Loc, Pos]]] = {None: list(located.items())}
+    for loc, p in located.items():
+        if loc and isinstance(loc[0], int) and loc[0] < count:
+            out.setdefault(loc[0], []).append((loc[1:], p))
+    return out
+
+
+def _add_spine(node: ast.BinOp, count: int) -> list[ast.BinOp]:
+    """The ``+`` nodes of a left-deep sum, innermost first."""
+    spine: list[ast.BinOp] = []
+    current: ast.expr = node
+    for _ in range(count):
+        assert isinstance(current, ast.BinOp)
+        spine.append(current)
+        current = current.left
+    return spine[::-1]
+
+
+def _check_size(node: ast.AST, value: Any) -> None:
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        raise _NotStatic(node, f"string longer than {MAX_STRING} characters", hint=False)
+    if isinstance(value, list | dict) and len(value) > MAX_ITEMS:
+        raise _NotStatic(node, f"more than {MAX_ITEMS} items", hint=False)
+
+
+def _code(node: ast.AST) -> str:
+    """Source text of ``node`` for a message: unparsed, and cut short when long."""
+    try:
+        text = ast.unparse(node)
+    except (RecursionError, MemoryError):
+        return "expression"
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
 
 
 def _contains(items: list[Any], value: Any) -> bool:

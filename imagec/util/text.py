@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from imagec.util.secrets import redact_credentials
+
 # Characters no value may hold raw: C0 and C1 controls (newline, NUL, ESC, NEL, ...), Unicode
 # line and paragraph separators (line breaks to editors and to Python's splitlines), unpaired
 # surrogates (not encodable as UTF-8), and bidirectional controls, which make a generated file
@@ -15,9 +17,25 @@ UNSAFE = re.compile(
 )
 
 
+MAX_SHOWN = 80  # characters of a value repeated in a message
+
+
 def show(value: str) -> str:
-    """``value`` quoted for a one-line message, cut short when long."""
-    return repr(value) if len(value) <= 80 else f"{value[:40]!r}... ({len(value)} characters)"
+    """``value`` for a one-line message: credentials redacted, quoted with control and other
+    unprintable characters escaped (Python's repr), cut short when long. Every value from
+    the user's files goes into a message through here."""
+    value = redact_credentials(value)
+    return (
+        repr(value) if len(value) <= MAX_SHOWN else f"{value[:40]!r}... ({len(value)} characters)"
+    )
+
+
+def bare(value: str) -> str:
+    """``show(value)`` without the quotes, for a value inside a quoted phrase (``'-r FILE'``)."""
+    shown = show(value)
+    if shown.endswith(" characters)"):
+        return shown
+    return shown[1:-1]
 
 
 def unsafe_kind(ch: str) -> str:

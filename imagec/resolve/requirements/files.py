@@ -13,6 +13,10 @@ from imagec.model.requirement import URL, check_credentials, checked_requirement
 from imagec.resolve.requirements.lines import PipOption, Ref, RequirementLine
 from imagec.util.fsutil import read_user_text
 from imagec.util.suggest import did_you_mean
+from imagec.util.text import UNSAFE, bare, show
+
+# A chain of `-r` includes deeper than this is refused: real projects nest two or three.
+MAX_INCLUDE_DEPTH = 32
 
 # pip's rule: '#' starts a comment at the line start or after whitespace, so URL fragments
 # such as ``#egg=name`` or ``#sha256=...`` survive.
@@ -52,34 +56,85 @@ def read_requirements_file(
     *,
     base_dir: Path | None = None,
     origin: Ref | None = None,
+    root: Path | None = None,
 ) -> list[RequirementLine]:
     """Read a pip requirements file, following local ``-r``/``-c`` includes.
 
     A relative ``path`` resolves against ``base_dir``. When the file cannot be read and
     ``origin`` says where it was named (``(file, line, column)``), the error points there.
+
+    Paths that may leave the source root ``root``: the file named here (the user named it),
+    if it is named like a requirements file. Its includes must stay inside ``root`` (or,
+    for a file outside it, inside that file's own directory).
     """
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
-    return _read_file(path, constraint=False, seen=(), ref=origin)
+    top = path.resolve()
+    source_root = root.resolve() if root is not None else None
+    if source_root is not None and top.is_relative_to(source_root):
+        include_root = source_root
+    else:
+        if source_root is not None and not looks_like_requirements_file(path):
+            file, line, column = origin if origin is not None else (path, None, None)
+            raise SpecError(
+                f"{show(str(path))} is outside the source root and not named like a "
+                "requirements file (*.txt, *.in, requirements*, constraints*); not reading it",
+                file=file,
+                line=line,
+                column=column,
+            )
+        include_root = top.parent
+    return _read_file(path, constraint=False, seen=(), ref=origin, include_root=include_root)
+
+
+def looks_like_requirements_file(path: Path) -> bool:
+    """Named like a requirements file, through any symlink: only such files have their lines
+    repeated in messages, so naming ``/etc/shadow`` never prints a line of it."""
+    for name in {path.name, path.resolve().name}:
+        lower = name.lower()
+        if not (
+            lower.endswith((".txt", ".in")) or "requirements" in lower or "constraints" in lower
+        ):
+            return False
+    return True
 
 
 def _read_file(
-    path: Path, *, constraint: bool, seen: tuple[Path, ...], ref: Ref | None
+    path: Path,
+    *,
+    constraint: bool,
+    seen: tuple[Path, ...],
+    ref: Ref | None,
+    include_root: Path,
 ) -> list[RequirementLine]:
     text = _read_text(path, ref)
     key = path.resolve()
     seen = (*seen, key)
+    echo = looks_like_requirements_file(path)
     out: list[RequirementLine] = []
     for number, raw, single in _logical_lines(text):
         logical = _COMMENT.sub("", raw).strip()
         if not logical:
             continue
         at = (path, number)
-        if logical.startswith("-"):
-            out += _option_line(logical, at, constraint=constraint, seen=seen)
-        else:
-            column = raw.index(logical) + 1 if single and logical in raw else None
-            out.append(_requirement_line(logical, at, column, constraint))
+        try:
+            if logical.startswith("-"):
+                out += _option_line(
+                    logical, at, constraint=constraint, seen=seen, include_root=include_root
+                )
+            else:
+                column = raw.index(logical) + 1 if single and logical in raw else None
+                out.append(_requirement_line(logical, at, column, constraint))
+        except SpecError as exc:
+            if echo or exc.file != str(path):
+                raise
+            # Not a requirements file by its name: say where, never what the line holds.
+            raise SpecError(
+                "not a valid requirements line (content not shown: the file is not named "
+                "like a requirements file)",
+                file=path,
+                line=number,
+            ) from None
     return out
 
 
@@ -96,10 +151,10 @@ def _read_text(path: Path, ref: Ref | None) -> str:
 
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str, bool]]:
-    """Yield ``(first line number, joined text, single physical line)`` as pip joins them.
-
-    A trailing backslash continues a line; a comment line ends a continuation.
-    """
+    """Yield ``(first line number, joined text, single physical line)`` as pip joins them
+    (``pip._internal.req.req_file.join_lines``): a trailing backslash continues a line, and
+    pip strips every backslash at either end of a continued line; a comment line ends a
+    continuation."""
     parts: list[str] = []
     first = 0
     for number, line in enumerate(text.splitlines(), start=1):
@@ -107,10 +162,10 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str, bool]]:
         if line.endswith("\\") and not is_comment:
             if not parts:
                 first = number
-            parts.append(line[:-1])
+            parts.append(line.strip("\\"))
             continue
         if parts:
-            yield first, "".join(parts) + ("" if is_comment else line), False
+            yield first, "".join(parts) + (" " + line if is_comment else line), False
             parts = []
         else:
             yield number, line, True
@@ -119,13 +174,18 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str, bool]]:
 
 
 def _option_line(
-    text: str, at: tuple[Path, int], *, constraint: bool, seen: tuple[Path, ...]
+    text: str,
+    at: tuple[Path, int],
+    *,
+    constraint: bool,
+    seen: tuple[Path, ...],
+    include_root: Path,
 ) -> list[RequirementLine]:
     file, number = at
     try:
         tokens = shlex.split(text)
     except ValueError as e:
-        raise SpecError(f"cannot split '{text}': {e}", file=file, line=number) from None
+        raise SpecError(f"cannot split '{bare(text)}': {e}", file=file, line=number) from None
     out: list[RequirementLine] = []
     i = 0
     while i < len(tokens):
@@ -139,8 +199,11 @@ def _option_line(
         elif not takes_value and value is not None:
             raise SpecError(f"option '{name}' takes no value", file=file, line=number)
         i += 1
+        _check_value_characters(name, value, file, number)
         if name in _INCLUDE_OPTIONS and value is not None:
-            out += _include(name, value, at, constraint=constraint, seen=seen)
+            out += _include(
+                name, value, at, constraint=constraint, seen=seen, include_root=include_root
+            )
         else:
             _check_option_value(name, value, file, number)
             option = PipOption(name, value)
@@ -157,23 +220,58 @@ def _split_option(token: str, file: Path, number: int) -> tuple[str, str | None]
         name = _SHORT.get(token[:2], token[:2])
         value, eq = token[2:], token[2:]
     else:
-        raise SpecError(f"unexpected '{token}' after pip options", file=file, line=number)
+        raise SpecError(f"unexpected {show(token)} after pip options", file=file, line=number)
     if name in _REFUSED_OPTIONS:
         shown = token if token.startswith("--") else token[:2]
         raise SpecError(f"'{shown}': {_REFUSED_OPTIONS[name][1]}", file=file, line=number)
     if name not in _GLOBAL_OPTIONS and name not in _INCLUDE_OPTIONS:
         hint = did_you_mean(name, _ALL_OPTIONS)
-        raise SpecError(f"unsupported pip option '{name}'{hint}", file=file, line=number)
+        raise SpecError(f"unsupported pip option {show(name)}{hint}", file=file, line=number)
     return name, (value if eq else None)
 
 
+# What each option's value may hold. pip reads a rendered option line with shlex after cutting
+# comments and joining continuations; values restricted to these characters mean the same to
+# pip however they were quoted in the user's file, so a quoted value can never smuggle in a
+# second option (`--trusted-host "x -e git+https://..."`).
+_HOST = re.compile(r"[A-Za-z0-9._-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?")
+_FORMATS = re.compile(r":all:|:none:|[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*")
+
+
+def _check_value_characters(name: str, value: str | None, file: Path, number: int) -> None:
+    if value is None:
+        return
+    bad = re.search(r"[\s'\"\\]", value) or UNSAFE.search(value)
+    if bad is not None or not value:
+        what = "is empty" if not value else f"holds {show(bad.group())}"  # type: ignore[union-attr]
+        raise SpecError(
+            f"{name} value {show(value)} {what}; pip would not read it back as one value",
+            file=file,
+            line=number,
+        )
+
+
 def _check_option_value(name: str, value: str | None, file: Path, number: int) -> None:
-    if value is None or name not in ("--index-url", "--extra-index-url", "--find-links"):
+    if value is None:
+        return
+    if name == "--trusted-host" and not _HOST.fullmatch(value):
+        raise SpecError(
+            f"--trusted-host {show(value)} is not a host name (HOST or HOST:PORT)",
+            file=file,
+            line=number,
+        )
+    if name in ("--no-binary", "--only-binary") and not _FORMATS.fullmatch(value):
+        raise SpecError(
+            f"{name} {show(value)} is not ':all:', ':none:' or package names separated by ','",
+            file=file,
+            line=number,
+        )
+    if name not in ("--index-url", "--extra-index-url", "--find-links"):
         return
     if not URL.match(value):
         what = "a local directory" if name == "--find-links" else "not a URL"
         raise SpecError(
-            f"{name} '{value}' is {what}; the image build can only reach URLs",
+            f"{name} {show(value)} is {what}; the image build can only reach URLs",
             file=file,
             line=number,
         )
@@ -181,21 +279,54 @@ def _check_option_value(name: str, value: str | None, file: Path, number: int) -
 
 
 def _include(
-    name: str, target: str, at: tuple[Path, int], *, constraint: bool, seen: tuple[Path, ...]
+    name: str,
+    target: str,
+    at: tuple[Path, int],
+    *,
+    constraint: bool,
+    seen: tuple[Path, ...],
+    include_root: Path,
 ) -> list[RequirementLine]:
     file, number = at
     short = _INCLUDE_OPTIONS[name]
-    if URL.match(target) and not target.startswith("file:"):
+    if target.lower().startswith("file:"):
+        raise SpecError(
+            f"'{short} {bare(target)}': name an included file by its path, not a file: URL",
+            file=file,
+            line=number,
+        )
+    if URL.match(target):
         check_credentials(target, file, number, None)
         option = PipOption(name, target)
         text = f"{short} {target}"
         return [RequirementLine(text, option=option, file=file, line=number, source=str(file))]
+    if len(seen) >= MAX_INCLUDE_DEPTH:
+        raise SpecError(
+            f"'{short} {bare(target)}' nests requirements files more than {MAX_INCLUDE_DEPTH} deep",
+            file=file,
+            line=number,
+        )
     path = file.parent / target
-    if path.resolve() in seen:
-        chain = " -> ".join(p.name for p in (*seen, path.resolve()))
-        raise SpecError(f"'{short} {target}' includes itself ({chain})", file=file, line=number)
+    resolved = path.resolve()
+    if not resolved.is_relative_to(include_root):
+        raise SpecError(
+            f"'{short} {bare(target)}' is outside {include_root}; an included requirements "
+            "file must be inside the source root (or, for a requirements file outside it, "
+            "beside or below that file)",
+            file=file,
+            line=number,
+        )
+    if resolved in seen:
+        chain = " -> ".join(p.name for p in (*seen, resolved))
+        raise SpecError(
+            f"'{short} {bare(target)}' includes itself ({chain})", file=file, line=number
+        )
     return _read_file(
-        path, constraint=constraint or name == "--constraint", seen=seen, ref=(file, number, None)
+        path,
+        constraint=constraint or name == "--constraint",
+        seen=seen,
+        ref=(file, number, None),
+        include_root=include_root,
     )
 
 
@@ -222,13 +353,16 @@ def _split_requirement_options(text: str, file: Path, number: int) -> tuple[str,
     first = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
     spec, rest = " ".join(tokens[:first]).strip(), tokens[first:]
     hashes: list[str] = []
-    options = shlex.split(" ".join(rest))
+    try:
+        options = shlex.split(" ".join(rest))
+    except ValueError as e:
+        raise SpecError(f"cannot split '{bare(text)}': {e}", file=file, line=number) from None
     i = 0
     while i < len(options):
         name, eq, value = options[i].partition("=")
         if name != "--hash":
             raise SpecError(
-                f"per-requirement option '{name}' is not supported (only --hash is)",
+                f"per-requirement option {show(name)} is not supported (only --hash is)",
                 file=file,
                 line=number,
             )
@@ -236,7 +370,7 @@ def _split_requirement_options(text: str, file: Path, number: int) -> tuple[str,
             i += 1
             value = options[i] if i < len(options) else ""
         if not re.fullmatch(r"[a-z0-9]+:[0-9a-fA-F]+", value):
-            message = f"--hash '{value}' is not 'algorithm:hexdigest'"
+            message = f"--hash {show(value)} is not 'algorithm:hexdigest'"
             raise SpecError(message, file=file, line=number)
         hashes.append(value)
         i += 1

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,12 @@ class PipOption:
     value: str | None = None
 
     def render(self) -> str:
-        return self.name if self.value is None else f"{self.name} {self.value}"
+        # pip splits option lines with shlex: a value with a space or a quote would split
+        # differently. Values are checked to hold none (files.py); quoting is the backstop.
+        if self.value is None:
+            return self.name
+        plain = re.fullmatch(r"[^\s'\"\\]+", self.value) is not None
+        return f"{self.name} {self.value if plain else shlex.quote(self.value)}"
 
 
 @dataclass(frozen=True)
