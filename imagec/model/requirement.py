@@ -11,6 +11,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from imagec.errors import SpecError
 from imagec.util.secrets import has_literal_credentials, redact_userinfo
+from imagec.util.text import show
 
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -48,6 +49,14 @@ def checked_requirement(
         if "=" in text and not re.search(r"[=<>!~]=|[<>]", text):
             reason += "; pin a version with '=='"
         raise fail(f"invalid requirement '{text}': {reason}", offset) from None
+    # The requirement is written as one line of a requirements file, where pip takes the first
+    # ' '-separated word starting with '-' as the start of options: a marker string such as
+    # `python_version == " --pre"` would be cut there and not parse.
+    option = next((w for w in str(req).split(" ")[1:] if w.startswith("-")), None)
+    if option is not None:
+        raise fail(
+            f"invalid requirement {show(text)}: pip would read {show(option)} in it as an option"
+        )
     if req.url is not None:
         if req.url.startswith("file:"):
             raise fail(f"'{text}' points at a local file; {_LOCAL_HINT}")

@@ -199,7 +199,10 @@ def _option_line(
         elif not takes_value and value is not None:
             raise SpecError(f"option '{name}' takes no value", file=file, line=number)
         i += 1
-        _check_value_characters(name, value, file, number)
+        # Values kept in the rendered file must read back as one value; a local include's
+        # path is read here and never rendered.
+        if name not in _INCLUDE_OPTIONS or (value is not None and URL.match(value)):
+            _check_value_characters(name, value, file, number)
         if name in _INCLUDE_OPTIONS and value is not None:
             out += _include(
                 name, value, at, constraint=constraint, seen=seen, include_root=include_root
