@@ -117,17 +117,23 @@ class _Part:
     """Some of the patterns of a directory, filed by bucket."""
 
     __slots__ = (
+        "_named_children",
         "_uniform_child",
         "any_below",
         "below",
         "buckets",
         "named_below",
         "rows",
+        "shared",
         "uniform",
     )
 
-    def __init__(self, rows: list[Row]) -> None:
+    def __init__(self, rows: list[Row], *, shared: bool = False) -> None:
         self.rows = rows
+        # A part made of uniform rows serves every sibling directory: what it gives for a
+        # subdirectory name is worth keeping for the next sibling with that name.
+        self.shared = shared
+        self._named_children: dict[str, _Part | None] = {}
         self.buckets = _Buckets()  # for the directory's entries
         self.named_below: dict[str, list[Row]] = {}  # alive below one subdirectory
         self.any_below: list[Row] = []  # alive below any subdirectory, as descend says
@@ -155,8 +161,19 @@ class _Part:
                 below = pattern.descend(residual, name)
                 assert below is not None, "a uniform row survives every name"
                 rows.append((number, pattern, below))
-            self._uniform_child = _Part(rows)
+            self._uniform_child = _Part(rows, shared=True)
         return self._uniform_child
+
+    def named_child(self, name: str) -> _Part | None:
+        """The part made of the other rows inside the subdirectory ``name`` (kept when
+        the part is shared)."""
+        if name in self._named_children:
+            return self._named_children[name]
+        rows = list(self.named_rows(name))
+        child = _Part(rows) if rows else None
+        if self.shared and len(self._named_children) < _MAX_CACHED:
+            self._named_children[name] = child
+        return child
 
     def named_rows(self, name: str) -> Iterator[Row]:
         """The other rows that survive in the subdirectory ``name``, descended."""
@@ -192,12 +209,16 @@ class _Directory:
             uniform = part.uniform_child(name)
             if uniform is not None:
                 parts.append(uniform)
-            rows += part.named_rows(name)
-        if len(parts) > _MAX_PARTS:  # deep trees: merge rather than pile up parts
-            rows += [row for part in parts for row in part.rows]
-            parts = []
+            if part.shared:
+                named = part.named_child(name)
+                if named is not None:
+                    parts.append(named)
+            else:  # one part for all of them
+                rows += part.named_rows(name)
         if rows:
             parts.append(_Part(rows))
+        if len(parts) > _MAX_PARTS:  # deep trees: merge rather than pile up parts
+            parts = [_Part([row for part in parts for row in part.rows])]
         return _Directory(tuple(parts), self.newline or "\n" in name)
 
     def matching(self, name: str, path: str, found: list[int]) -> None:

@@ -150,8 +150,9 @@ class DockerPattern(pathspec.Pattern):
         "_basename_node",
         "_buckets",
         "_deeper",
-        "_segment_tests",
-        "_segments",
+        "_element_tests",
+        "_elements",
+        "_tail",
         "exception",
         "kind",
         "line",
@@ -168,8 +169,10 @@ class DockerPattern(pathspec.Pattern):
         self._automaton: Automaton | None = None
         self._basename_node: goregex.Node | None = None
         self._basename: Callable[[str], bool] | None = None
-        self._segments: tuple[goregex.Node, ...] | None = None
-        self._segment_tests: list[Callable[[str], bool] | None] = []
+        # A regexp made of path elements: their regexps, the last one for "**/X" if _tail.
+        self._elements: tuple[goregex.Node, ...] | None = None
+        self._element_tests: list[Callable[[str], bool] | None] = []
+        self._tail = False
         self._deeper = False
         self._buckets: dict[object, tuple[str, str]] = {}
         text = trim_space(pattern)
@@ -203,9 +206,12 @@ class DockerPattern(pathspec.Pattern):
                     pattern, f"pattern too large for imagec (over {MAX_PROGRAM} NFA states)"
                 )
             # How the directory index will file it (see bucket()).
-            self._segments = shape.segments(self.node)
-            if self._segments is not None:
-                self._segment_tests = [None] * len(self._segments)
+            found = shape.segments(self.node)
+            if found is not None:
+                elements, tail = found
+                self._elements = (*elements, tail) if tail is not None else elements
+                self._tail = tail is not None
+                self._element_tests = [None] * len(self._elements)
             else:
                 self._basename_node = shape.basename_part(self.node)
                 # Whether a path below a directory can still match.
@@ -282,7 +288,8 @@ class DockerPattern(pathspec.Pattern):
     #
     # A residual is what is left of the pattern once the walk is inside a directory:
     # the rest of the literal text for exact and prefix patterns, the number of the
-    # next path element for a regexp made of elements (``src/*/x?.py``), the automaton's
+    # next path element for a regexp made of elements (``src/*/x?.py``, ``src/**/*.py``
+    # where the last number stands for the whole "**/" part), the automaton's
     # state for any other regexp (None before the first directory). Suffix patterns and
     # "**/X" ones do not depend on the directory at all: they are "shared".
 
@@ -305,15 +312,18 @@ class DockerPattern(pathspec.Pattern):
         if self.kind == PREFIX:
             return self.text[:-2]
         if self.kind == REGEX:
-            return 0 if self._segments is not None else None
+            return 0 if self._elements is not None else None
         return self.text
 
     def descend(self, residual: object, name: str) -> object | None:
         """The residual inside the directory ``name``; None when nothing below can match."""
         if self.kind == REGEX:
-            if self._segments is not None:
+            if self._elements is not None:
                 assert isinstance(residual, int)
-                if residual + 1 < len(self._segments) and self._segment_matches(residual, name):
+                if self._tail and residual + 1 == len(self._elements):
+                    # Inside "**/": any directory but one whose name holds a newline.
+                    return None if "\n" in name else residual
+                if residual + 1 < len(self._elements) and self._element_matches(residual, name):
                     return residual + 1
                 return None
             automaton = self.automaton
@@ -350,12 +360,12 @@ class DockerPattern(pathspec.Pattern):
             if kind == EXACT:
                 return shape.NAME, residual, shape.NONE, ""
             return shape.FIRST, residual, shape.FIRST, residual
-        if self._segments is not None:
+        if self._elements is not None:
             assert isinstance(residual, int)
-            how, key = self._memo(residual, _element_bucket, self._segments[residual])
-            if residual + 1 == len(self._segments):
-                return how, key, shape.NONE, ""
-            if self._segments[residual] == _ANY_ELEMENT:
+            how, key = self._memo(residual, _element_bucket, self._elements[residual])
+            if residual + 1 == len(self._elements):
+                return how, key, shape.ALWAYS if self._tail else shape.NONE, ""
+            if self._elements[residual] == _ANY_ELEMENT:
                 how = shape.ANY
             return shape.NONE, "", how, key
         below = shape.ALWAYS if self._deeper else shape.NONE
@@ -387,10 +397,10 @@ class DockerPattern(pathspec.Pattern):
         For a shared pattern ``residual`` is None.
         """
         if self.kind == REGEX:
-            if self._segments is not None:
+            if self._elements is not None:
                 assert isinstance(residual, int)
-                last = residual + 1 == len(self._segments)
-                return last and self._segment_matches(residual, name)
+                last = residual + 1 == len(self._elements)
+                return last and self._element_matches(residual, name)
             if self._basename_node is not None and residual is None:
                 if self._basename is None:
                     self._basename = _element_test(self._basename_node)
@@ -416,12 +426,12 @@ class DockerPattern(pathspec.Pattern):
             found = self._buckets[key] = compute(node)
         return found
 
-    def _segment_matches(self, number: int, name: str) -> bool:
+    def _element_matches(self, number: int, name: str) -> bool:
         """Whether path element ``name`` matches element ``number`` of the pattern."""
-        test = self._segment_tests[number]
+        test = self._element_tests[number]
         if test is None:
-            assert self._segments is not None
-            test = self._segment_tests[number] = _element_test(self._segments[number])
+            assert self._elements is not None
+            test = self._element_tests[number] = _element_test(self._elements[number])
         return test(name)
 
 

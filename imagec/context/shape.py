@@ -159,13 +159,15 @@ def basename_part(node: Node) -> Node | None:
     return ("cat", (begin, *rest))
 
 
-def segments(node: Node) -> tuple[Node, ...] | None:
-    """``^S0/S1/.../Sk$`` with no Si able to read "/": the regexp of each path element.
+def segments(node: Node) -> tuple[tuple[Node, ...], Node | None] | None:
+    """``^S0/S1/.../Sk$`` or ``^S0/.../Sk/(.*/)?X$`` with no Si or X able to read "/".
 
-    Such a regexp matches a path exactly when the path has k + 1 elements and element i
-    matches ``^Si$``: the literal slashes must fall on the path's slashes. Each returned
-    regexp is anchored at both ends. None for any other shape (alternations, ``**/``,
-    ``\\z`` or ``^`` inside, ...).
+    The first form matches a path exactly when the path has k + 1 elements and element i
+    matches ``^Si$``: the literal slashes must fall on the path's slashes. The second
+    (``dir/**/*.tmp``) matches when the first k + 1 elements match ``S0``..``Sk`` and the
+    last element matches ``^X$``, with no newline in the elements between ("." does not
+    match one). Returns (the ``^Si$`` regexps, ``^X$`` or None); None for any other shape
+    (alternations, ``**/`` elsewhere, ``\\z`` or ``^`` inside, ...).
     """
     if node[0] != "cat" or len(node[1]) < 2:
         return None
@@ -173,21 +175,30 @@ def segments(node: Node) -> tuple[Node, ...] | None:
     if items[0] != _BEGIN or items[-1] != _END:
         return None
     parts: list[list[Node]] = [[]]
-    for item in items[1:-1]:
+    tail: Node | None = None
+    for at in range(1, len(items) - 1):
+        item = items[at]
         if item[0] == "char":  # most items: decide without recursing
             if item[1] == _SLASH_BOUNDS:
                 parts.append([])
                 continue
             if bisect_right(item[1], SLASH) % 2 == 1:
                 return None
+        elif item == ANY_DIRS and len(parts) > 1 and not parts[-1]:
+            rest = items[at + 1 :]
+            tail = ("cat", (_BEGIN, *rest))
+            if any(reads(sub, SLASH) or has_empty(sub, BEGIN) for sub in rest[:-1]):
+                return None
+            parts.pop()
+            break
         elif item != ANY_NAME and (
             reads(item, SLASH) or has_empty(item, END) or has_empty(item, BEGIN)
         ):
             return None
         parts[-1].append(item)
-    if len(parts) < 2:
+    if len(parts) < 2 and tail is None:
         return None  # one element: the plain regexp is as good
-    return tuple(("cat", (_BEGIN, *part, _END)) for part in parts)
+    return tuple(("cat", (_BEGIN, *part, _END)) for part in parts), tail
 
 
 def literal_bucket(node: Node) -> tuple[str, str]:

@@ -35,6 +35,7 @@ PATTERN_PIECES = [
     "\n", "\ufffd", "\udc80", "é",
     # whole shapes, so that the rare combinations come up often enough
     "a*|b", "*|", "|*", "|a", "**/a", "a/**", "*/", "/*", "**/*", "*a*", "\\Q*", "\\E",
+    "a/**/*", "*/**/a", "/**/",
 ]  # fmt: skip
 PATH_PIECES = [
     "a", "b", "ab", "aa", "/", ".", "x", "2", "_", "-", "!", " ", "[", "]", "*", "$", "|",
@@ -158,6 +159,9 @@ def walk_decision(matcher: IgnoreMatcher, path: str) -> bool:
 @example([(False, "*"), (True, "a/*\\Q")], ["a/b$/c", "a/b/c"])
 @example([(False, "*/c"), (True, "**/a\\Q")], ["a$/c", "x/a$b/c"])
 @example([(False, "*/*/c"), (True, "a/*/b\\Q")], ["a/x/b$/c", "a/x/b/c"])
+# "**/" inside a pattern: the directories it covers may not hold a newline.
+@example([(False, "a/**/*")], ["a/b\nc/d", "a/d", "a/b/c/d", "a\n/b"])
+@example([(False, "*/**/b"), (True, "x/**/b")], ["a\nx/b", "a/c\n/b", "a/b", "x/y/b"])
 def test_pattern_lists_agree_with_patternmatcher(
     lines: list[tuple[bool, str]], candidates: list[str]
 ) -> None:
