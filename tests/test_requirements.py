@@ -94,8 +94,9 @@ def test_parse_requirement():
         (
             "pkg @ https://user:hunter2@pypi.example.com/pkg.whl",
             "p.py:7: requirements[0]: 'https://***@pypi.example.com/pkg.whl' contains a "
-            "password or token, which would be stored in the image; write it as ${VAR} and "
-            "provide VAR to the build as a secret",
+            "password or token, which would be stored in the image; pass it as a build secret: "
+            "declare it in `secrets`, write ${NAME} in its place, and run "
+            "`imagec build SPEC --secret id=NAME,env=VAR`",
         ),
     ],
 )
@@ -265,7 +266,8 @@ def test_unreadable_file(tmp_path):
         (
             "-i https://me:s3cret@pypi.example.com/simple",
             "'https://***@pypi.example.com/simple' contains a password or token, which would be "
-            "stored in the image; write it as ${VAR} and provide VAR to the build as a secret",
+            "stored in the image; pass it as a build secret: declare it in `secrets`, write "
+            "${NAME} in its place, and run `imagec build SPEC --secret id=NAME,env=VAR`",
         ),
         ("torch --no-deps", "per-requirement option '--no-deps' is not supported (only --hash is)"),
         ("torch --hash=abc", "--hash 'abc' is not 'algorithm:hexdigest'"),

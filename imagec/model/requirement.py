@@ -10,7 +10,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from imagec.errors import SpecError
-from imagec.util.secrets import has_literal_credentials, redact_userinfo
+from imagec.util.secrets import SECRET_HINT, has_literal_credentials, redact_userinfo
 from imagec.util.text import show
 
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
@@ -92,7 +92,7 @@ def check_credentials(
     if has_literal_credentials(url):
         raise SpecError(
             f"'{redact_userinfo(url)}' contains a password or token, which would be stored in "
-            "the image; write it as ${VAR} and provide VAR to the build as a secret",
+            f"the image; {SECRET_HINT}",
             file=file,
             line=line,
             field=field,

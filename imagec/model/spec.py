@@ -23,6 +23,7 @@ from pydantic import (
 from imagec.errors import SpecError
 from imagec.model.reference import check_platform, check_reference, check_repository
 from imagec.model.requirement import checked_requirement, requirements_file_of
+from imagec.util.secrets import SECRET_HINT, credential_in
 from imagec.util.text import UNSAFE, show, unsafe_kind
 
 # One value must fit on one Containerfile line (BuildKit reads at most 64 KiB per line) even
@@ -93,6 +94,36 @@ def _index_url(value: str) -> str:
     return value
 
 
+def _no_credentials(value: str) -> str:
+    # Everything in the spec ends up in the image (RUN argv, build.json, labels): one shared
+    # detector (util.secrets) decides what is a credential.
+    kind = credential_in(value)
+    if kind is not None:
+        raise ValueError(
+            f"{show(value)} holds {kind}, which would be stored in the image; {SECRET_HINT}"
+        )
+    return value
+
+
+# Environment variables and labels imagec sets itself; a user value would silently lose.
+RESERVED_ENV = frozenset({"IMAGEC_CONFIG_DIR"})
+RESERVED_LABEL_PREFIX = "dev.imagec."
+
+
+def _not_reserved_env(value: str) -> str:
+    if value in RESERVED_ENV:
+        raise ValueError(f"{value} is set by imagec (it points at the image's stack config)")
+    return value
+
+
+def _not_reserved_label(value: str) -> str:
+    if value.lower().startswith(RESERVED_LABEL_PREFIX):
+        raise ValueError(
+            f"label {show(value)} is under {RESERVED_LABEL_PREFIX}*, which imagec sets itself"
+        )
+    return value
+
+
 def _not_empty(value: str) -> str:
     if not value.strip():
         raise ValueError("empty command; give a command, or leave the field out")
@@ -105,7 +136,12 @@ ImageRef = Annotated[str, AfterValidator(_single_line), AfterValidator(check_ref
 Repository = Annotated[str, AfterValidator(_single_line), AfterValidator(check_repository)]
 Platform = Annotated[str, AfterValidator(_single_line), AfterValidator(check_platform)]
 EnvName = Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]*", "variable name", "MY_VAR")]
-LabelKey = Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._/-]*", "label key", "org.example.team")]
+LabelKey = Annotated[
+    str,
+    _pattern(r"[A-Za-z0-9][A-Za-z0-9._/-]*", "label key", "org.example.team"),
+    AfterValidator(_not_reserved_label),
+]
+ImageEnvName = Annotated[EnvName, AfterValidator(_not_reserved_env)]
 # Debian's grammar: name, optional `:arch`, optional `=version` (starting with a digit, after
 # an optional `epoch:`); none of it can start a shell word with `-` or hold a metacharacter.
 _APT_PACKAGE = _pattern(
@@ -131,8 +167,14 @@ AbsPath = Annotated[str, _pattern(r"/[A-Za-z0-9._@+/-]*", "absolute path", "/app
 PythonVersion = Annotated[str, _pattern(r"3\.[0-9]{1,2}", "python version", "3.11")]
 RequirementStr = Annotated[str, AfterValidator(_requirement)]
 RelPath = Annotated[str, AfterValidator(_single_line), Field(min_length=1)]
-InstallerArg = Annotated[str, AfterValidator(_single_line)]
-IndexUrl = Annotated[str, AfterValidator(_single_line), AfterValidator(_index_url)]
+InstallerArg = Annotated[str, AfterValidator(_single_line), AfterValidator(_no_credentials)]
+IndexUrl = Annotated[
+    str,
+    AfterValidator(_single_line),
+    AfterValidator(_index_url),
+    AfterValidator(_no_credentials),
+]
+FindLink = Annotated[RelPath, AfterValidator(_no_credentials)]
 IntegrationName = Annotated[
     str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", "integration name", "sklearn")
 ]
@@ -206,7 +248,7 @@ class Spec(StrictModel):
     apt_packages: list[AptPackage] = Field(
         default_factory=list, description="Debian packages installed with apt-get."
     )
-    environment: dict[EnvName, Text] = Field(
+    environment: dict[ImageEnvName, Text] = Field(
         default_factory=dict, description="Environment variables set in the image."
     )
     build_args: dict[EnvName, Text] = Field(
@@ -260,7 +302,7 @@ class Spec(StrictModel):
     extra_index_urls: list[IndexUrl] = Field(
         default_factory=list, description="Extra package index URLs (`--extra-index-url`)."
     )
-    find_links: list[RelPath] = Field(
+    find_links: list[FindLink] = Field(
         default_factory=list,
         description="`--find-links` locations: URLs, or local directories (relative to the "
         "spec file) that are copied into the build context.",

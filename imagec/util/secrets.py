@@ -24,6 +24,11 @@ _TOKEN_VALUE = re.compile(
     r"|\bAKIA[0-9A-Z]{16}\b|\bxox[abprs]-[A-Za-z0-9-]{10,}|\bhf_[A-Za-z0-9]{20,}"
     r"|\bglpat-[A-Za-z0-9_-]{20,}|\bAIza[0-9A-Za-z_-]{35}"
 )
+# How to pass a credential instead: a build secret (the spec's `secrets`, `--secret`).
+SECRET_HINT = (
+    "pass it as a build secret: declare it in `secrets`, write ${NAME} in its place, and run "
+    "`imagec build SPEC --secret id=NAME,env=VAR`"
+)
 # One `${NAME}` reference; group 1 the variable name.
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
