@@ -6,6 +6,12 @@
 2. Otherwise the context streams to the engine and its log to the user. The image is
    tagged only once the build succeeded and what was sent matches the hash in its labels.
 3. ``--push`` pushes the tags that name a registry.
+
+A Docker engine started with ``--bridge=none`` (no ``bridge`` network: rootless set-ups,
+containers without iptables, imagec's test machines) gives RUN steps no network at all, so
+``pip install`` fails with name-resolution errors that do not say why. When no network
+mode was chosen and the engine has no bridge, the build uses the host's network (the only
+one such an engine offers) and says so in one line; ``-O network=none`` keeps it offline.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from imagec.backend.engine import digestcache
 from imagec.backend.engine.buildlog import BuildLog
 from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, oci_labels
 from imagec.backend.engine.progress import Progress, choose_mode
+from imagec.backend.engine.rawhttp import has_network
 from imagec.backend.engine.refs import check_tags, registry_of
 from imagec.backend.engine.session import BuildParams, EngineSession, ImageInfo
 from imagec.backend.engine.stream import ContextStream
@@ -47,6 +54,9 @@ def run_build(
             session.tag(existing.id, ref)
         return BuildResult(existing.id, tags, built=False, pushed=push(session, to_push, progress))
 
+    if network is None and no_bridge(session):
+        network = "host"
+        progress.note(NO_BRIDGE_NOTE.format(engine=session.engine, url=session.url))
     labels = oci_labels(source_root(build), context.content_hash)
     if inputs:
         labels[BUILD_INPUTS] = inputs
@@ -64,6 +74,18 @@ def run_build(
     for ref in tags:
         session.tag(image_id, ref)
     return BuildResult(image_id, tags, built=True, pushed=push(session, to_push, progress))
+
+
+NO_BRIDGE_NOTE = (
+    "note: the {engine} engine at {url} has no bridge network (started with --bridge=none); "
+    "RUN steps use the host's network (-O network=none to build offline)"
+)
+
+
+def no_bridge(session: EngineSession) -> bool:
+    """A Docker engine that answers and has no ``bridge`` network (podman's default network
+    is its own and always there)."""
+    return session.engine == "docker" and has_network(session.url, "bridge") is False
 
 
 def _build(session: EngineSession, build: Build, params: BuildParams, progress: Progress) -> str:
