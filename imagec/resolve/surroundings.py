@@ -16,7 +16,7 @@ from imagec.resolve.inputs import Inputs
 from imagec.resolve.integrations.registry import registry_with_plugins
 from imagec.resolve.paths import require_dir, resolve_path
 from imagec.resolve.requirement_layers import requirement_layers
-from imagec.resolve.source_root import REPO_MARKER, detect_source_root
+from imagec.resolve.source_root import REPO_MARKER, detect_source_root, module_name
 from imagec.resolve.stack import (
     CONFIG_DIR_ENV_VAR,
     IMAGE_CONFIG_DIR,
@@ -46,10 +46,18 @@ def resolve(
     explicit_root = (
         require_dir(doc, spec.source_root, "source_root").absolute() if spec.source_root else None
     )
-    start = (
-        "directory of the Python file" if doc.path.suffix == ".py" else "directory of the spec file"
-    )
-    found = detect_source_root(doc.directory, explicit=explicit_root, start_label=start)
+    python_file = doc.entry or (doc.path if doc.path.suffix == ".py" else None)
+    if python_file is not None:
+        start = f"directory of {python_file.name}, the file named"
+        found = detect_source_root(
+            python_file.absolute().parent,
+            explicit=explicit_root,
+            start_label=start,
+            python_file=python_file,
+        )
+    else:
+        start = "directory of the spec file"
+        found = detect_source_root(doc.directory, explicit=explicit_root, start_label=start)
     root = found.path
     ignore_file = _ignore_file(doc, spec, root, dockerignore)
 
@@ -112,9 +120,14 @@ def _ignore_file(doc: Document, spec: Spec, root: Path, cli_value: str | None) -
 
 
 def _pipeline_target(doc: Document, root: Path) -> str | None:
-    """``FILE:NAME`` of a decorated pipeline, relative to the source root (the image's workdir)."""
+    """What the image's default command runs, from the source root (the image's workdir):
+    ``MODULE:NAME`` for a pipeline inside a package or reached from a run file, so its absolute
+    imports work as they do on the user's machine; ``FILE:NAME`` for a lone file."""
     if not doc.pipeline or doc.path.suffix != ".py":
         return None
+    module = module_name(doc.path, root)
+    if module is not None and not module.endswith(".py") and ("." in module or doc.entry):
+        return f"{module}:{doc.pipeline}"
     try:
         rel = doc.path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:

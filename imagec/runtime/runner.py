@@ -1,9 +1,12 @@
-"""Run the pipeline declared in a file: ``python -m imagec.runtime FILE[:NAME]`` is the default
-command of an image built from a decorated pipeline; ``--inspect`` prints what the image was
-built from. Standard library only."""
+"""Run the pipeline declared in a file or module: ``python -m imagec.runtime MODULE:NAME`` (a
+pipeline inside a package, so its absolute imports work) or ``FILE[:NAME]`` (a file run by
+path, and every image built before module targets existed) is the default command of an image
+built from a decorated pipeline; ``--inspect`` prints what the image was built from. Standard
+library only."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import runpy
 import sys
@@ -42,6 +45,32 @@ def run(file: str | os.PathLike[str], name: str | None = None) -> Any:
     return _call(next(iter(found.values())))
 
 
+def run_module(module: str, name: str) -> Any:
+    """Import ``module`` (from the working directory, the image's source root) and call its
+    pipeline ``name``: how a pipeline inside a package runs, with its absolute imports."""
+    cwd = os.getcwd()
+    sys.path.insert(0, cwd)
+    try:
+        loaded = importlib.import_module(module)
+    finally:
+        if cwd in sys.path:
+            sys.path.remove(cwd)
+    p = getattr(loaded, name, None)
+    if p is None or not hasattr(p, "image_spec"):
+        found = [q.image_spec.function for q in latest_in(registered_pipelines(), loaded.__file__)]
+        listed = ", ".join(found) or "none"
+        raise SpecError(f"no pipeline named '{name}'; pipelines: {listed}", file=module)
+    return _call(p)
+
+
+def is_module_target(target: str) -> bool:
+    """``pipelines.training:training`` names a module; ``run.py:training`` or ``a/b:x`` a file."""
+    module, sep, name = target.rpartition(":")
+    if not sep or not name.isidentifier() or module.endswith(".py"):
+        return False  # FILE.py:NAME, the only form images built before module targets use
+    return all(p.isidentifier() for p in module.split("."))
+
+
 def _call(p: Callable[..., Any]) -> Any:
     result = p()
     if isinstance(result, types.CoroutineType):  # an async pipeline
@@ -52,7 +81,7 @@ def _call(p: Callable[..., Any]) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m imagec.runtime FILE[:NAME]``: run the pipeline declared in FILE.
+    """``python -m imagec.runtime MODULE:NAME`` or ``FILE[:NAME]``: run that pipeline.
 
     ``python -m imagec.runtime --inspect`` prints what the image was built from instead.
     """
@@ -66,8 +95,19 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     if len(args) != 1:
-        print("usage: python -m imagec.runtime FILE[:NAME] | --inspect", file=sys.stderr)
+        print(
+            "usage: python -m imagec.runtime MODULE:NAME | FILE[:NAME] | --inspect",
+            file=sys.stderr,
+        )
         return 2
+    if is_module_target(args[0]):
+        module, _, name = args[0].rpartition(":")
+        try:
+            run_module(module, name)
+        except ImagecError as e:
+            print(f"imagec: {e}", file=sys.stderr)
+            return e.exit_code
+        return 0
     file, sep, name = args[0].rpartition(":")
     if not sep or not name.isidentifier():
         file, name = args[0], ""

@@ -45,6 +45,9 @@ class Document:
     base_dir: Path | None = None
     # For Python sources: the name of the decorated pipeline function the spec belongs to.
     pipeline: str | None = None
+    # For Python sources: the file the user named (``run.py``) when the pipeline was found by
+    # following its imports into another file (``path``); None when ``path`` is that file.
+    entry: Path | None = None
 
     def where(self, loc: Loc) -> tuple[int | None, int | None]:
         loc = tuple(loc)
