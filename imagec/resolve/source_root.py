@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagec.errors import SpecError
+from imagec.spec.imports import package_root
 from imagec.util.text import UNSAFE
 
 REPO_MARKER = ".imagec"  # the directory that marks an imagec repository
@@ -80,12 +81,8 @@ def detect_source_root(
 def import_root(file: Path) -> SourceRoot | None:
     """The directory ``file``'s dotted module name imports from, when it is in a package."""
     directory = file.absolute().parent
-    top = directory
-    depth = 0
-    while (top / "__init__.py").is_file() and top.parent != top and depth < _MAX_PACKAGE_DEPTH:
-        top = top.parent
-        depth += 1
-    if top != directory:
+    top = package_root(file, max_depth=_MAX_PACKAGE_DEPTH)
+    if top is not None:
         return SourceRoot(top, f"import root of package {directory.relative_to(top).parts[0]}")
     for parent in (directory, *directory.parents):
         if parent.name == "src" and any((parent.parent / f).is_file() for f in _PROJECT_FILES):

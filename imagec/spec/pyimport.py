@@ -20,6 +20,7 @@ from typing import Any
 from imagec.errors import SpecError
 from imagec.runtime.decorator import registered_pipelines
 from imagec.spec.document import Document, Loc
+from imagec.spec.imports import package_root
 from imagec.spec.pipeline_choice import choose
 from imagec.spec.pysource import Pos, _Lines, read_source
 
@@ -74,9 +75,15 @@ def _run(path: Path) -> Any:
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
     directory = str(path.absolute().parent)
+    # A module inside a package imports its package's siblings (``from steps.train import
+    # x``) from the package's import root, as it does in the image.
+    root = package_root(path)
+    directories = [directory] + ([str(root)] if root is not None else [])
+    before = set(sys.modules)
     sys.modules[name] = module
     # The file's siblings (``from steps import train``) import as they do when it runs.
-    sys.path.insert(0, directory)
+    for entry in reversed(directories):
+        sys.path.insert(0, entry)
     try:
         loader.exec_module(module)
     except SyntaxError as e:
@@ -89,9 +96,21 @@ def _run(path: Path) -> Any:
         raise _import_error(e, path) from None
     finally:
         sys.modules.pop(name, None)
-        if directory in sys.path:
-            sys.path.remove(directory)
+        for entry in directories:
+            if entry in sys.path:
+                sys.path.remove(entry)
+        _forget_local_modules(before, directories)
     return module
+
+
+def _forget_local_modules(before: set[str], directories: list[str]) -> None:
+    """Drop the user's own modules this import loaded, so the next spec's ``steps`` package
+    is its own and not a cached one from another project."""
+    prefixes = tuple(os.path.join(os.path.realpath(d), "") for d in directories)
+    for key in set(sys.modules) - before:
+        file = getattr(sys.modules.get(key), "__file__", None)
+        if file and os.path.realpath(file).startswith(prefixes):
+            sys.modules.pop(key, None)
 
 
 def _import_error(e: BaseException, path: Path) -> SpecError:

@@ -70,6 +70,14 @@ def extract(path: Path, function: str | None = None) -> Document:
     )
 
 
+def declared_pipelines(path: Path) -> tuple[list[tuple[str, int]], bool]:
+    """The ``(name, line)`` of each ``@pipeline`` in ``path``, and whether the file has a
+    decorator that looks like one but is not imagec's (so it is not a run file to follow)."""
+    source = read_source(path)
+    module = _Module(parse_source(source, path), _Lines(source), path)
+    return [(p.name, p.line) for p in module.pipelines], bool(module.lookalikes)
+
+
 def read_source(path: Path) -> bytes:
     return read_user_bytes(path, "Python file")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from imagec.errors import SpecError
 from imagec.spec.document import Document
+from imagec.spec.imports import locate_pipeline
 from imagec.spec.loaders import load_spec_document
 from imagec.spec.pyimport import import_spec
 from imagec.spec.pysource import extract
@@ -27,8 +28,13 @@ def read_document(target: str, *, import_module: bool = False) -> Document:
     its source."""
     python = split_python_target(target)
     if python is not None:
-        path, name = python
-        return import_spec(path, name) if import_module else extract(path, name)
+        entry, name = python
+        # A run file (``run.py``) is followed to the pipeline it imports, by reading only.
+        path, name = locate_pipeline(entry, name)
+        doc = import_spec(path, name) if import_module else extract(path, name)
+        if path != entry:
+            doc.entry = entry
+        return doc
     path = Path(target)
     if not path.exists():
         raise SpecError("spec file not found", file=path)
