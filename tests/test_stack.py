@@ -247,8 +247,8 @@ def test_password_in_a_url(tmp_path):
     )
     assert message == (
         f"{tmp_path / 'stack.yaml'}:5:63: components.experiment_tracker.config.tracking_uri: "
-        "the URL contains a password or token, and the stack file is copied into the image; "
-        "write the secret part as ${VAR}"
+        "the value holds a password or token in a URL, and the stack file is copied into the "
+        "image; write the secret part as ${VAR}"
     )
 
 

@@ -23,7 +23,8 @@ from imagec.context.selection import select_context
 from imagec.context.tarball import ExtraFile, context_digest, write_context_tar
 from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
 from imagec.errors import ImagecError
-from imagec.plan.ir import Plan
+from imagec.plan.ir import CTX_SOURCE, Plan
+from imagec.resolve.source_root import REPO_MARKER
 from imagec.resolve.wheel import build_wheel
 from imagec.util.fsutil import staged_directory
 
@@ -81,7 +82,10 @@ class BuildContext:
             parents = [
                 ContextEntry("/".join(parts[: i + 1]), DIR, d.root) for i in range(len(parts))
             ]
-            streams.append(_under(d.dest, parents, selection.entries()))
+            selected = selection.entries()
+            if d.dest == CTX_SOURCE:
+                selected = _without_repo_marker(selected)
+            streams.append(_under(d.dest, parents, selected))
         return heapq.merge(*streams, key=_key)
 
     def write_tar(self, fileobj: BinaryIO | None) -> str:
@@ -122,6 +126,15 @@ def _under(
     yield from parents
     for e in entries:
         yield e._replace(path=f"{dest}/{e.path}")
+
+
+def _without_repo_marker(entries: Iterator[ContextEntry]) -> Iterator[ContextEntry]:
+    """The source copy never holds ``.imagec/`` (at any depth): its stacks other than the
+    active one, which goes into the image as a rendered file, may hold other deployments'
+    settings, whatever the ignore file says."""
+    for e in entries:
+        if REPO_MARKER not in e.path.split("/"):
+            yield e
 
 
 def _materialize(stage: Path, entry: ContextEntry, extra: dict[str, ExtraFile]) -> None:

@@ -45,8 +45,9 @@ from imagec.resolve.source_root import REPO_MARKER
 from imagec.spec.document import Document, Loc, format_loc
 from imagec.spec.loaders import load_yaml, read_text
 from imagec.util.fsutil import atomic_write_text
-from imagec.util.secrets import ENV_REF, has_literal_credentials, is_env_ref
+from imagec.util.secrets import ENV_REF, credential_in, is_env_ref, is_secret_key
 from imagec.util.suggest import did_you_mean
+from imagec.util.text import bare
 
 if TYPE_CHECKING:
     from imagec.resolve.integrations.registry import IntegrationRegistry
@@ -236,23 +237,6 @@ def resolve_env_refs(value: Any, environ: Mapping[str, str] | None = None) -> An
     return value
 
 
-def is_secret_key(key: str) -> bool:
-    """Does a config key name a secret? ``tracking_token``, ``apiKey``, ``password``: yes;
-    ``token_uri``, ``key_prefix``, ``credentials_file``: no (they name where a secret is)."""
-    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", key)]
-    if not words or words[-1] in _NOT_SECRET_SUFFIXES:
-        return False
-    return any(w in _SECRET_WORDS or any(s in w for s in _SECRET_PARTS) for w in words)
-
-
-_SECRET_PARTS = ("password", "passwd", "secret", "token", "credential")
-_SECRET_WORDS = {"key", "apikey", "pwd", "passphrase", "privatekey", "auth"}
-_NOT_SECRET_SUFFIXES = {
-    "dir", "endpoint", "env", "expiry", "file", "header", "id", "location", "name", "path",
-    "prefix", "region", "ttl", "type", "uri", "url",
-}  # fmt: skip
-
-
 # --- helpers -------------------------------------------------------------------------------
 
 
@@ -336,6 +320,8 @@ def _check_config(doc: Document, loc: Loc, value: Any, flavor: str, secret: bool
 
     if isinstance(value, Mapping):
         for key, item in value.items():
+            if isinstance(key, str) and credential_in(key) is not None:
+                raise fail("a key holds a password or token; keys are copied into the image too")
             inner = secret or (isinstance(key, str) and is_secret_key(key))
             _check_config(doc, (*loc, key), item, flavor, inner)
         return
@@ -343,22 +329,35 @@ def _check_config(doc: Document, loc: Loc, value: Any, flavor: str, secret: bool
         for i, item in enumerate(value):
             _check_config(doc, (*loc, i), item, flavor, secret)
         return
+    key = next((p for p in reversed(loc) if isinstance(p, str)), "value")
+    var = re.sub(r"[^A-Za-z0-9]+", "_", f"{flavor}_{key}").upper()[:64]
+    way_out = f"write '${{{var}}}' and set {var} in the container's environment"
+    if isinstance(value, bytes):
+        # `!!binary` hides its content from every check below.
+        raise fail(f"binary (!!binary) values are not allowed in a stack file; {way_out}")
+    if value is None or isinstance(value, bool):
+        return
     if not isinstance(value, str):
+        # A number or a date under a secret key is a secret all the same (`password: 8675309`).
+        if secret:
+            raise fail(
+                f"'{bare(key)}' holds a literal secret, and the stack file is copied into the "
+                f"image; {way_out}"
+            )
         return
     for match in re.finditer(r"\$\{", value):
         if not ENV_REF.match(value, match.start()):
             raise fail("malformed environment reference; write ${NAME} (letters, digits, '_')")
     if secret and value and not is_env_ref(value):
-        key = next((p for p in reversed(loc) if isinstance(p, str)), "value")
-        var = re.sub(r"[^A-Za-z0-9]+", "_", f"{flavor}_{key}").upper()
         raise fail(
-            f"'{key}' holds a literal secret, and the stack file is copied into the image; "
-            f"write '${{{var}}}' and set {var} in the container's environment"
+            f"'{bare(key)}' holds a literal secret, and the stack file is copied into the image; "
+            f"{way_out}"
         )
-    if has_literal_credentials(value):
+    kind = credential_in(value)
+    if kind is not None:
         raise fail(
-            "the URL contains a password or token, and the stack file is copied into the "
-            "image; write the secret part as ${VAR}"
+            f"the value holds {kind}, and the stack file is copied into the image; write the "
+            "secret part as ${VAR}"
         )
 
 

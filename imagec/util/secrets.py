@@ -43,7 +43,7 @@ def is_secret_key(key: str) -> bool:
     ``auth_header``, ``Authorization``: yes; ``token_uri``, ``key_prefix``,
     ``credentials_file``: no (they name where a secret is, not the secret)."""
     words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", key)]
-    if not words or words[-1] in _NOT_SECRET_SUFFIXES:
+    if not words or words[-1] in _NOT_SECRET_SUFFIXES or words[0] in _COUNT_PREFIXES:
         return False
     flat = "".join(words)
     return any(w in _SECRET_WORDS for w in words) or any(p in flat for p in _SECRET_PARTS)
@@ -56,8 +56,11 @@ _SECRET_PARTS = (
 _SECRET_WORDS = {"key", "pwd", "pass", "auth", "pat", "sig", "session"}
 _NOT_SECRET_SUFFIXES = {
     "dir", "endpoint", "env", "expiry", "file", "id", "location", "name", "path", "prefix",
-    "region", "ttl", "type", "uri", "url", "var", "variable",
+    "region", "ttl", "type", "uri", "url", "var", "variable", "tokens", "count", "limit",
+    "size", "length", "timeout",
 }  # fmt: skip
+# `max_tokens`, `num_keys`: how many, not which.
+_COUNT_PREFIXES = {"max", "min", "num"}
 
 
 def _userinfo_is_secret(scheme: str, userinfo: str) -> bool:
