@@ -32,6 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "build":
+            # An unchanged project is answered before anything heavy loads.
+            from imagec.cli.build_fastpath import fast_build
+
+            code = fast_build(args)
+            if code is not None:
+                return code
         return importlib.import_module(COMMANDS[args.command]).run(args) or 0
     except ImagecError as exc:
         print(str(exc) if exc.file else f"imagec: error: {exc}", file=sys.stderr)

@@ -303,7 +303,7 @@ def installed_entry_points() -> list[Found]:
     every ``*.dist-info``/``*.egg-info`` on it: installing, upgrading or removing anything
     changes the key.
     """
-    key = _installation_key()
+    key = installation_key()
     cache_file = _cache_dir() / f"entry-points-{key}.json"
     try:
         return [Found(*row) for row in json.loads(cache_file.read_text())]
@@ -332,7 +332,8 @@ def _scan_entry_points() -> list[Found]:
     return sorted(found, key=lambda f: (f.distribution, f.name, f.group))
 
 
-def _installation_key() -> str:
+def installation_key() -> str:
+    """Changes whenever a distribution on the import path is installed, upgraded or removed."""
     h = hashlib.sha256()
     for entry in sys.path:
         h.update(f"{entry}\0".encode())

@@ -22,7 +22,7 @@ from contextlib import closing
 from pathlib import Path
 
 from imagec.backend.base import Build, BuildRequest, BuildResult
-from imagec.backend.engine import digestcache
+from imagec.backend.engine import digestcache, fingerprint
 from imagec.backend.engine.buildlog import BuildLog
 from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, oci_labels
 from imagec.backend.engine.progress import Progress, choose_mode
@@ -52,7 +52,9 @@ def run_build(
     if existing is not None and is_current(existing, context.content_hash, inputs):
         for ref in extra_tags:
             session.tag(existing.id, ref)
-        return BuildResult(existing.id, tags, built=False, pushed=push(session, to_push, progress))
+        pushed = push(session, to_push, progress)
+        remember(session, build, existing.id, tags)
+        return BuildResult(existing.id, tags, built=False, pushed=pushed)
 
     if network is None and no_bridge(session):
         network = "host"
@@ -73,7 +75,17 @@ def run_build(
     image_id = _build(session, build, params, progress)
     for ref in tags:
         session.tag(image_id, ref)
-    return BuildResult(image_id, tags, built=True, pushed=push(session, to_push, progress))
+    pushed = push(session, to_push, progress)
+    remember(session, build, image_id, tags)
+    return BuildResult(image_id, tags, built=True, pushed=pushed)
+
+
+def remember(session: EngineSession, build: Build, image_id: str, tags: tuple[str, ...]) -> None:
+    """Let the next unchanged ``imagec build`` stop before loading anything (see
+    ``fingerprint``): every context entry is part of what it checks."""
+    if fingerprint.recording():
+        entries = (entry.fspath for entry in build.context.entries() if entry.fspath)
+        fingerprint.finish(session.url, image_id, tags, entries)
 
 
 NO_BRIDGE_NOTE = (
