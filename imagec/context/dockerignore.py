@@ -18,6 +18,7 @@ from pathlib import Path
 from imagec.context.gosyntax import clean, trim_space
 from imagec.context.pattern import DockerPattern, IgnoreMatcher, InvalidPatternError
 from imagec.errors import SpecError
+from imagec.util.fsutil import read_user_bytes
 
 _BOM = "\ufeff"
 # bufio.Scanner's default limit: Docker fails on a line of 64 KiB or more.
@@ -101,15 +102,9 @@ def rules_from_text(text: str | bytes, *, file: str | Path | None = None) -> Ign
 def read_ignore_file(path: str | Path) -> IgnoreRules:
     """Read, parse and compile an ignore file.
 
-    A missing file, a directory or an unreadable file is a :class:`SpecError` naming it.
+    A missing, unreadable or huge file, a directory, a FIFO or a device is a
+    :class:`SpecError` naming it.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError("ignore file not found", file=path) from None
-    except IsADirectoryError:
-        raise SpecError("ignore file is a directory", file=path) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read ignore file: {exc.strerror or exc}", file=path) from None
+    data = read_user_bytes(path, "ignore file")  # regular files only, bounded
     return rules_from_text(data, file=path)
