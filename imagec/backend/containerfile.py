@@ -34,6 +34,7 @@ from imagec.plan.ir import (
     Env,
     From,
     Label,
+    Mount,
     Plan,
     Run,
     Step,
@@ -156,10 +157,29 @@ def _arg(step: Arg) -> str:
     return f"ARG {name}" if step.default is None else f"ARG {name}={quote(step.default)}"
 
 
+_SECRET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*", re.ASCII)
+_MOUNT_TARGET = re.compile(r"/[A-Za-z0-9._/-]*", re.ASCII)
+
+
+def mount_flag(mount: Mount) -> str:
+    """``--mount=type=secret,id=pip_index`` / ``--mount=type=cache,target=/root/.cache/pip``:
+    BuildKit splits the value at ``,`` and ``=`` (CSV), so ids and targets keep to a safe
+    alphabet instead of being quoted."""
+    parts = [f"type={mount.type}"]
+    if mount.type not in ("secret", "cache"):
+        raise UnencodableValue(f"unknown mount type {show(mount.type)}")
+    if mount.id is not None:
+        parts.append(f"id={_checked(_SECRET_ID, mount.id, 'mount id')}")
+    if mount.target is not None:
+        parts.append(f"target={_checked(_MOUNT_TARGET, mount.target, 'mount target')}")
+    return "--mount=" + ",".join(parts)
+
+
 def _run(step: Run) -> str:
     if not step.argv:
         raise UnencodableValue("RUN needs a command")
-    return f"RUN {json_array(step.argv)}"
+    flags = "".join(mount_flag(m) + " " for m in step.mounts)
+    return f"RUN {flags}{json_array(step.argv)}"
 
 
 def _copy(step: Copy) -> str:

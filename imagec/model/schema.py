@@ -23,6 +23,8 @@ def _type(prop: dict[str, Any]) -> str:
         return " or ".join(o for o in options if o != "null") or "null"
     if "enum" in prop:
         return " \\| ".join(f"`{v}`" for v in prop["enum"])
+    if "$ref" in prop:  # a nested model, e.g. a secret: named by its title
+        return prop["$ref"].rsplit("/", 1)[-1]
     kind = prop.get("type", "any")
     if kind == "array":
         return f"list of {_type(prop.get('items', {}))}"

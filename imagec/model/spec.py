@@ -23,7 +23,7 @@ from pydantic import (
 from imagec.errors import SpecError
 from imagec.model.reference import check_platform, check_reference, check_repository
 from imagec.model.requirement import checked_requirement, requirements_file_of
-from imagec.util.secrets import SECRET_HINT, credential_in
+from imagec.util.secrets import ENV_REF, SECRET_HINT, credential_in, is_env_ref
 from imagec.util.text import UNSAFE, show, unsafe_kind
 
 # One value must fit on one Containerfile line (BuildKit reads at most 64 KiB per line) even
@@ -87,7 +87,11 @@ def _user(value: str) -> str:
 
 
 def _index_url(value: str) -> str:
-    if not re.fullmatch(r"(?:https?|file)://[^\s]+", value, re.ASCII):
+    # `${NAME}` stands for a value that a build secret provides (`secrets`): the whole URL, or
+    # a part of it such as the password (`https://user:${TOKEN}@host/simple`).
+    if is_env_ref(value):
+        return value
+    if not re.fullmatch(r"(?:https?|file)://[^\s]+", ENV_REF.sub("x", value), re.ASCII):
         raise ValueError(
             f"invalid index URL {show(value)} (expected e.g. 'https://pypi.org/simple')"
         )
@@ -179,6 +183,8 @@ IntegrationName = Annotated[
     str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", "integration name", "sklearn")
 ]
 ShellCommand = Annotated[str, AfterValidator(_single_line), AfterValidator(_not_empty)]
+# The id of a build secret (`--secret id=ID`, `RUN --mount=type=secret,id=ID`).
+SecretId = Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "secret id", "pip_index")]
 
 
 def _by_type(value: Any) -> str:
@@ -206,6 +212,32 @@ class StrictModel(BaseModel):
     # strict: a value is taken as written, never coerced ("yes" is not a bool, 1 not a string),
     # so the model accepts exactly what the committed JSON Schema accepts.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class BuildSecret(StrictModel):
+    """A secret the install steps need; supplied at build time, never stored in the image."""
+
+    id: SecretId = Field(
+        description="Secret id, as in `imagec build --secret id=ID,src=FILE` (or `env=VAR`)."
+    )
+    description: Text = Field("", description="What the secret is for; shown when it is missing.")
+    kind: Literal["env", "netrc"] = Field(
+        "env",
+        description="`env`: the install steps see the secret's content as the environment "
+        "variable `env`, which `${NAME}` in `index_url`, `extra_index_urls` and requirements "
+        "refers to. `netrc`: a netrc file the install steps use (pip, uv and git+https).",
+    )
+    env: EnvName | None = Field(
+        None,
+        description="Environment variable of an `env` secret. Default: the id in upper case, "
+        "with `-` and `.` as `_`.",
+    )
+
+    @property
+    def env_name(self) -> str | None:
+        if self.kind != "env":
+            return None
+        return self.env or re.sub(r"[.-]", "_", self.id).upper()
 
 
 class Spec(StrictModel):
@@ -298,7 +330,23 @@ class Spec(StrictModel):
     installer: Literal["pip", "uv"] = Field(
         "pip", description="Tool that installs the requirements: `pip` or `uv`."
     )
-    index_url: IndexUrl | None = Field(None, description="Package index URL (`--index-url`).")
+    installer_cache_mount: bool = Field(
+        True,
+        description="Give pip and uv a build cache mount (`RUN --mount=type=cache`), so a "
+        "rebuild downloads only what changed. Needs BuildKit or Podman; "
+        "`imagec build --no-cache-mount` turns it off for one build.",
+    )
+    secrets: list[BuildSecret] = Field(
+        default_factory=list,
+        description="Build secrets the install steps need (a private index URL, a netrc, a "
+        "token), supplied with `imagec build --secret id=ID,src=FILE` or `id=ID,env=VAR`. They "
+        "are mounted into the install steps only, never written to a layer or a label.",
+    )
+    index_url: IndexUrl | None = Field(
+        None,
+        description="Package index URL (`--index-url`). `${NAME}` refers to a secret whose "
+        "`env` is NAME, resolved inside the install steps.",
+    )
     extra_index_urls: list[IndexUrl] = Field(
         default_factory=list, description="Extra package index URLs (`--extra-index-url`)."
     )

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from imagec import __version__
 from imagec.model.spec import Spec
+from imagec.plan.install import index_options, install_step_parts, wrap
 from imagec.plan.ir import (
     CTX_BUILD_INFO,
     CTX_FIND_LINKS,
@@ -32,6 +33,7 @@ from imagec.plan.ir import (
     Env,
     From,
     Label,
+    Mount,
     Origin,
     Plan,
     Run,
@@ -40,6 +42,7 @@ from imagec.plan.ir import (
     Workdir,
 )
 from imagec.resolve.inputs import Inputs
+from imagec.resolve.secrets import check_secrets
 from imagec.resolve.wheel import wheel_name
 from imagec.runtime.buildinfo import BUILD_INFO
 from imagec.spec.document import Document
@@ -56,7 +59,9 @@ DEFAULT_ENV = (
     ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
     ("PIP_NO_CACHE_DIR", "1"),
 )
-UV_REQUIREMENT = "uv>=0.4,<1"
+# Pinned: the same spec gives the same image. Installed by pip from the spec's own index, in a
+# layer of its own, so it needs no network beyond the index and is built once.
+UV_REQUIREMENT = "uv==0.9.30"
 
 # Fails early, saying what is missing, instead of a cryptic "pip: not found" steps later.
 BASE_CHECK = (
@@ -80,9 +85,11 @@ RUNTIME_CHECK = (
 
 
 def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
+    check_secrets(spec, doc)
     steps: list[Step] = []
     add = steps.append
     o = doc.origin
+    cache = spec.installer_cache_mount
 
     base = spec.effective_base_image
     add(
@@ -115,9 +122,10 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
 
     files: list[ContextFile] = []
     dirs: list[ContextDir] = []
-    install = _installer(spec, inputs)
+    install, prelude, mounts = _installer(spec, inputs, spec.installer, cache)
     if spec.installer == "uv":
-        add(Run(o("installer"), ("python", "-m", "pip", "install", UV_REQUIREMENT)))
+        pip, pip_prelude, pip_mounts = _installer(spec, inputs, "pip", cache)
+        add(Run(o("installer"), wrap((*pip, UV_REQUIREMENT), pip_prelude), pip_mounts))
     if spec.install_imagec:
         add_runtime(add, files, o("install_imagec"), inputs.runtime)
     else:
@@ -138,12 +146,8 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
             copied.append(constraints_file)
         add(Copy(source.origin, tuple(copied), f"{IMG_REQUIREMENTS}/"))
         # installer_args last: a dangling option among them must not swallow `-r FILE`.
-        add(
-            Run(
-                source.origin,
-                (*install, "-r", f"{IMG_REQUIREMENTS}/{source.name}", *spec.installer_args),
-            )
-        )
+        argv = (*install, "-r", f"{IMG_REQUIREMENTS}/{source.name}", *spec.installer_args)
+        add(Run(source.origin, wrap(argv, prelude), mounts))
 
     if inputs.stack_file is not None and inputs.stack_path is not None:
         stack_origin = Origin("copy_stack")
@@ -245,18 +249,25 @@ def _argv(value: str | list[str]) -> tuple[str, ...]:
     return ("/bin/sh", "-c", value) if isinstance(value, str) else tuple(value)
 
 
-def _installer(spec: Spec, inputs: Inputs) -> tuple[str, ...]:
-    if spec.installer == "uv":
+def _installer(
+    spec: Spec, inputs: Inputs, installer: str, cache: bool
+) -> tuple[tuple[str, ...], list[str], tuple[Mount, ...]]:
+    """The install command, its shell prelude (secrets, index URLs with ``${NAME}``) and its
+    mounts (secrets, the installer's cache)."""
+    if installer == "uv":
         cmd: list[str] = ["python", "-m", "uv", "pip", "install", "--system"]
+        if not cache:
+            cmd.append("--no-cache")
     else:
-        cmd = ["python", "-m", "pip", "install", "--no-cache-dir"]
-    if spec.index_url:
-        cmd += ["--index-url", spec.index_url]
-    for url in spec.extra_index_urls:
-        cmd += ["--extra-index-url", url]
+        cmd = ["python", "-m", "pip", "install"]
+        if not cache:
+            cmd.append("--no-cache-dir")
+    mounts, secret_lines, cache_lines = install_step_parts(spec, installer, cache)
+    argv, index_prelude = index_options(spec, installer)
+    cmd += argv
     for i, (value, directory) in enumerate(inputs.find_links):
         cmd += ["--find-links", f"{IMG_FIND_LINKS}/{i}" if directory is not None else value]
-    return tuple(cmd)
+    return tuple(cmd), [*secret_lines, *index_prelude, *cache_lines], mounts
 
 
 def _create_user(name: str) -> str:

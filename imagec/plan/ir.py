@@ -66,11 +66,23 @@ class Label(Step):
 
 
 @dataclass(frozen=True)
+class Mount:
+    """A build-time mount of one RUN step (``RUN --mount=type=...``); nothing mounted is in a
+    layer. ``secret``: the build secret ``id`` as a file at ``target`` (default
+    ``/run/secrets/<id>``). ``cache``: a directory at ``target`` kept between builds."""
+
+    type: str  # "secret" or "cache"
+    target: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
 class Run(Step):
     """A command in exec form; shell scripts are ``("/bin/sh", "-c", script)``."""
 
     kind = "run"
     argv: tuple[str, ...]
+    mounts: tuple[Mount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,7 +218,13 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": step.kind}
     for f in dataclasses.fields(step):
         value = getattr(step, f.name)
-        out[f.name] = dataclasses.asdict(value) if f.name == "origin" else _listify(value)
+        if f.name == "origin":
+            out[f.name] = dataclasses.asdict(value)
+        elif f.name == "mounts":
+            if value:  # left out when empty: plans without mounts keep their digests
+                out[f.name] = [dataclasses.asdict(m) for m in value]
+        else:
+            out[f.name] = _listify(value)
     return out
 
 
@@ -230,4 +248,5 @@ def _step_from_dict(data: dict[str, Any]) -> Step:
         known = ", ".join(sorted(STEP_TYPES))
         raise IRError(f"unknown step kind {kind!r} (this imagec knows: {known})")
     origin = Origin(**data.pop("origin"))
-    return cls(origin=origin, **{k: _tupleify(v) for k, v in data.items()})
+    mounts = {"mounts": tuple(Mount(**m) for m in data.pop("mounts"))} if "mounts" in data else {}
+    return cls(origin=origin, **mounts, **{k: _tupleify(v) for k, v in data.items()})

@@ -1,0 +1,96 @@
+"""The install steps (pip or uv): their command, cache mount and build secrets.
+
+Without secrets or a cache the step is the installer's argv. With them, a short ``/bin/sh``
+prelude reads each secret from its mount into the step's own environment and then ``exec``s
+the installer with its arguments unchanged (``"$@"``), so nothing is written to a layer::
+
+    RUN --mount=type=secret,id=pip_index --mount=type=cache,target=/root/.cache/pip \\
+        ["/bin/sh", "-c", "set -e; PIP_INDEX=\\"$(cat /run/secrets/pip_index)\\"; export PIP_INDEX;
+         PIP_INDEX_URL=\\"${PIP_INDEX}\\"; export PIP_INDEX_URL; unset PIP_NO_CACHE_DIR;
+         exec \\"$@\\"", "imagec-install", "python", "-m", "pip", "install", "-r", "..."]
+"""
+
+from __future__ import annotations
+
+import re
+
+from imagec.model.spec import Spec
+from imagec.plan.ir import Mount
+from imagec.resolve.secrets import secret_target
+from imagec.util.secrets import ENV_REF
+
+# pip and uv keep their caches here when run as root (install steps run before USER).
+CACHE_TARGETS = {"pip": "/root/.cache/pip", "uv": "/root/.cache/uv"}
+# Environment variables each installer reads its index URLs from.
+INDEX_ENV = {
+    "pip": ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"),
+    "uv": ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL"),
+}
+# $0 of the prelude, shown by `ps` and in error messages.
+ARGV0 = "imagec-install"
+
+
+def _shell_template(url: str) -> str:
+    """``url`` inside shell double quotes, its ``${NAME}`` references left for the shell to
+    expand and every other ``\\``, ``"``, `` ` `` and ``$`` escaped."""
+    out, pos = [], 0
+    for m in ENV_REF.finditer(url):
+        out.append(re.sub(r'([\\"`$])', r"\\\1", url[pos : m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(re.sub(r'([\\"`$])', r"\\\1", url[pos:]))
+    return '"' + "".join(out) + '"'
+
+
+def index_options(spec: Spec, installer: str) -> tuple[list[str], list[str]]:
+    """(argv options, prelude lines): literal index URLs go on the command line; URLs with a
+    ``${NAME}`` are set in the step's environment from the secret, so no credential is ever in
+    an argv that the Containerfile (or ``ps``) shows."""
+    argv: list[str] = []
+    prelude: list[str] = []
+    index_var, extra_var = INDEX_ENV[installer]
+    if spec.index_url and ENV_REF.search(spec.index_url):
+        prelude.append(f"{index_var}={_shell_template(spec.index_url)}; export {index_var}")
+    elif spec.index_url:
+        argv += ["--index-url", spec.index_url]
+    # A command-line option replaces the variable instead of adding to it, so once one extra
+    # URL holds a ${NAME} they all go into the variable (which both installers split at spaces).
+    if any(ENV_REF.search(u) for u in spec.extra_index_urls):
+        joined = _shell_template(" ".join(spec.extra_index_urls))
+        prelude.append(f"{extra_var}={joined}; export {extra_var}")
+    else:
+        for url in spec.extra_index_urls:
+            argv += ["--extra-index-url", url]
+    return argv, prelude
+
+
+def install_step_parts(
+    spec: Spec, installer: str, cache: bool
+) -> tuple[tuple[Mount, ...], list[str], list[str]]:
+    """The mounts, secret prelude lines and cache prelude lines of every install step."""
+    mounts: list[Mount] = []
+    prelude: list[str] = []
+    cache_lines: list[str] = []
+    for secret in spec.secrets:
+        target = secret_target(secret)
+        if secret.kind == "netrc":
+            mounts.append(Mount("secret", target=target, id=secret.id))
+            continue
+        mounts.append(Mount("secret", id=secret.id))
+        name = secret.env_name
+        prelude.append(f'{name}="$(cat {target})"; export {name}')
+    if cache:
+        mounts.append(Mount("cache", target=CACHE_TARGETS[installer]))
+        if installer == "pip":
+            cache_lines.append("unset PIP_NO_CACHE_DIR")
+        else:
+            # The cache is another filesystem: uv cannot hardlink from it.
+            cache_lines.append("UV_LINK_MODE=copy; export UV_LINK_MODE")
+    return tuple(mounts), prelude, cache_lines
+
+
+def wrap(argv: tuple[str, ...], prelude: list[str]) -> tuple[str, ...]:
+    if not prelude:
+        return argv
+    script = "; ".join(["set -e", *prelude, 'exec "$@"'])
+    return ("/bin/sh", "-c", script, ARGV0, *argv)
