@@ -37,9 +37,12 @@ def load_project(
     import_module: bool = False,
     stack: str | None = None,
     dockerignore: str | None = None,
+    no_cache_mount: bool = False,
 ) -> Project:
     doc = read_document(target, import_module=import_module)
     spec = validate_spec(doc)
+    if no_cache_mount:  # `imagec build --no-cache-mount`
+        spec = spec.model_copy(update={"installer_cache_mount": False})
     found = resolve(doc, spec, stack=stack, dockerignore=dockerignore)
     the_plan = get_plugins().transform_plan(plan(spec, doc, found.inputs), spec)
     return Project(

@@ -53,6 +53,8 @@ class BuildRequest:
     platform: str | None = None
     build_args: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
+    # (secret id, path of a file holding it) for `RUN --mount=type=secret`; never logged.
+    secrets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

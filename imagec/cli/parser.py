@@ -99,6 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="build even if the image exists")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the image id")
     p.add_argument("--url", help="engine API URL (default: from the environment)")
+    p.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="id=ID,src=FILE|env=VAR",
+        help="a build secret the spec declares (`secrets`), from a file or an environment "
+        "variable; mounted into the install steps only (repeatable)",
+    )
+    p.add_argument(
+        "--no-cache-mount",
+        action="store_true",
+        help="no pip/uv cache mount in the install steps (spec: installer_cache_mount: false)",
+    )
 
     p = sub.add_parser("inspect", help="show what an image was built from")
     p.add_argument("image", help="image reference, or '-' for the image this runs in")

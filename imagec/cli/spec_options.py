@@ -8,10 +8,11 @@ import argparse
 from imagec.project import Project, load_project
 
 
-def project_of(args: argparse.Namespace) -> Project:
+def project_of(args: argparse.Namespace, *, no_cache_mount: bool = False) -> Project:
     return load_project(
         args.spec,
         import_module=args.import_module,
         stack=args.stack,
         dockerignore=args.dockerignore,
+        no_cache_mount=no_cache_mount,
     )

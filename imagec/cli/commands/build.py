@@ -8,23 +8,28 @@ from imagec.backend.base import BuildRequest
 from imagec.cli.backend_choice import engine_backend_name, make_backend, pairs
 from imagec.cli.spec_options import project_of
 from imagec.project import build_for
+from imagec.resolve.secrets import secret_files
 
 
 def run(args: argparse.Namespace) -> int:
-    project = project_of(args)
+    project = project_of(args, no_cache_mount=args.no_cache_mount)
     backend = make_backend(engine_backend_name(args.backend, project.stack), args)
-    request = BuildRequest(
-        tags=tuple(args.tag),
-        no_cache=args.no_cache,
-        pull=args.pull,
-        force=args.force,
-        push=args.push,
-        quiet=args.quiet,
-        platform=args.platform,
-        build_args=tuple(pairs(args.build_arg, "--build-arg").items()),
-        labels=tuple(pairs(args.label, "--label").items()),
-    )
-    result = backend.build(build_for(project, backend), request)
+    # Every declared secret is supplied (or this fails, naming it) before any engine is called;
+    # files made for `env=` secrets are removed when the build ends.
+    with secret_files(project.spec, args.secret) as secrets:
+        request = BuildRequest(
+            tags=tuple(args.tag),
+            no_cache=args.no_cache,
+            pull=args.pull,
+            force=args.force,
+            push=args.push,
+            quiet=args.quiet,
+            platform=args.platform,
+            build_args=tuple(pairs(args.build_arg, "--build-arg").items()),
+            labels=tuple(pairs(args.label, "--label").items()),
+            secrets=tuple(secrets.items()),
+        )
+        result = backend.build(build_for(project, backend), request)
     if args.quiet:
         print(result.image_id)
     else:
