@@ -8,12 +8,18 @@ progress, labels, tags, push -- is ``imagec.enginebuild``'s, shared with ``podma
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from typing import Any, Literal
 
 from pydantic import Field
 
 from imagec.backend import Backend
-from imagec.backend.engine.backend import EngineBackend, EngineOptions
+from imagec.backend.base import Build, BuildRequest, BuildResult
+from imagec.backend.engine.backend import EngineBackend, EngineOptions, canonical
+from imagec.backend.engine.session import BuildParams
+from imagec.errors import SpecError
+from imagec.plan.ir import Run
 from imagec.plugins.hookspecs import hookimpl
 
 __all__ = ["DockerBackend", "DockerOptions"]
@@ -25,6 +31,12 @@ class DockerOptions(EngineOptions):
         description="Engine API URL, e.g. unix:///var/run/docker.sock or tcp://host:2376 "
         "(default: DOCKER_HOST, else the local socket). `imagec build --url` sets it too.",
     )
+    builder: Literal["auto", "buildkit", "classic"] = Field(
+        "auto",
+        description="`buildkit` (through the docker CLI: build secrets, cache mounts), "
+        "`classic` (docker-py; no mounts), or `auto`: BuildKit when a docker CLI that has it "
+        "is on PATH.",
+    )
 
 
 class DockerBackend(EngineBackend):
@@ -33,6 +45,71 @@ class DockerBackend(EngineBackend):
     build_file = "Dockerfile"
     Options = DockerOptions
     engine_module = "imagec_docker.engine"
+    options: DockerOptions
+
+    def build(self, build: Build, request: BuildRequest) -> BuildResult:
+        from imagec.backend.engine.flow import run_build
+        from imagec_docker.buildkit import find_cli
+
+        cli = None if self.options.builder == "classic" else find_cli()
+        if cli is None and self.options.builder == "buildkit":
+            raise SpecError(
+                "no docker CLI with BuildKit on PATH (a docker CLI before 23.0, or one with "
+                "the buildx plugin)",
+                field="--option builder",
+            )
+        if cli is None:
+            build = replace(build, plan=classic_plan(self, build))
+        with self.engine().connect(self.url) as session:
+            engine_build = canonical(build, self)
+            if cli is not None:
+                session = BuildKitSession(
+                    session, cli, engine_build.context.build_file_text, dict(request.secrets)
+                )
+            return run_build(session, engine_build, request, network=self.options.network)
+
+
+def classic_plan(backend: Backend, build: Build):
+    """The plan for the classic builder, which has no ``RUN --mount``: a build secret is an
+    error (the build cannot work without it); a cache mount goes to the unsupported policy
+    (an error, or under ``--on-unsupported warn`` the step without its cache)."""
+    steps = []
+    for step in build.plan.steps:
+        if isinstance(step, Run) and step.mounts:
+            if any(m.type == "secret" for m in step.mounts):
+                origin = step.origin
+                raise SpecError(
+                    "build secrets need BuildKit, and this docker build would use the classic "
+                    "builder; put a docker CLI with BuildKit on PATH (before 23.0, or with "
+                    "buildx), or build with --backend podman",
+                    file=origin.file,
+                    line=origin.line,
+                    field=origin.field,
+                )
+            backend.unsupported(step, "cache mounts need BuildKit (the classic builder is used)")
+            step = replace(step, mounts=())
+        steps.append(step)
+    return replace(build.plan, steps=tuple(steps))
+
+
+class BuildKitSession:
+    """A docker-py session whose builds run through BuildKit (``imagec_docker.buildkit``)."""
+
+    def __init__(self, inner: Any, cli: Any, containerfile: str, secrets: dict[str, str]):
+        self._inner = inner
+        self._cli = cli
+        self._containerfile = containerfile
+        self._secrets = secrets
+        self.engine = inner.engine
+        self.url = inner.url
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def build(self, body: Iterable[bytes], params: BuildParams) -> Iterator[dict[str, Any]]:
+        from imagec_docker.buildkit import build
+
+        return build(self._cli, self.url, body, params, self._containerfile, self._secrets)
 
 
 @hookimpl

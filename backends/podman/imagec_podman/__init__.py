@@ -10,12 +10,16 @@ flow -- reuse check, progress, labels, tags, push -- is ``imagec.enginebuild``'s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from typing import Any
 
 from pydantic import Field
 
 from imagec.backend import Backend
-from imagec.backend.engine.backend import EngineBackend, EngineOptions
+from imagec.backend.base import Build, BuildRequest, BuildResult
+from imagec.backend.engine.backend import EngineBackend, EngineOptions, canonical
+from imagec.backend.engine.session import BuildParams
 from imagec.plugins.hookspecs import hookimpl
 
 __all__ = ["PodmanBackend", "PodmanOptions"]
@@ -36,6 +40,30 @@ class PodmanBackend(EngineBackend):
     build_file = "Containerfile"
     Options = PodmanOptions
     engine_module = "imagec_podman.engine"
+
+    def build(self, build: Build, request: BuildRequest) -> BuildResult:
+        from imagec.backend.engine.flow import run_build
+
+        with self.engine().connect(self.url) as session:
+            engine_build = canonical(build, self)
+            with_secrets = SecretsSession(session, dict(request.secrets))
+            return run_build(with_secrets, engine_build, request, network=self.options.network)
+
+
+class SecretsSession:
+    """The session, its builds given the build's secrets (buildah mounts them itself)."""
+
+    def __init__(self, inner: Any, secrets: dict[str, str]) -> None:
+        self._inner = inner
+        self._secrets = secrets
+        self.engine = inner.engine
+        self.url = inner.url
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def build(self, body: Iterable[bytes], params: BuildParams) -> Iterator[dict[str, Any]]:
+        return self._inner.build(body, replace(params, secrets=self._secrets))
 
 
 @hookimpl

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from imagec.backend import Health
-from imagec.backend.engine.connect import PING_TIMEOUT, root_cause, unreachable
+from imagec.backend.engine.connect import PING_TIMEOUT
 from imagec.backend.engine.refs import split_tag
+from imagec.backend.engine.sdk_session import SdkErrors, SdkSession
 from imagec.backend.engine.session import BuildParams, ImageInfo
 from imagec.errors import EngineError
 
@@ -19,28 +19,6 @@ if TYPE_CHECKING:
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 ROOTFUL_URL = "unix:///run/podman/podman.sock"
-HOW_TO_START = (
-    "start the service (`podman system service --time=0 {url} &`, or "
-    "`systemctl [--user] start podman.socket`) or point CONTAINER_HOST or --url at a running "
-    "one; install podman with `apt-get install podman` (`bash .ci/engines.sh` sets up "
-    "imagec's test machines)"
-)
-SDK_MISSING = "the Podman SDK is not installed; install it with `pip install 'podman>=5'`"
-
-
-def resolve_url(url: str | None) -> str:
-    if url:
-        return url
-    if os.environ.get("CONTAINER_HOST"):
-        return os.environ["CONTAINER_HOST"]
-    if os.geteuid() == 0:
-        return ROOTFUL_URL
-    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.geteuid()}"
-    return f"unix://{runtime}/podman/podman.sock"
-
-
-def _how(url: str) -> str:
-    return HOW_TO_START.format(url=url)
 
 
 def _client(url: str) -> podman.PodmanClient:
@@ -52,77 +30,61 @@ def _client(url: str) -> podman.PodmanClient:
     return podman.PodmanClient(base_url=url, **kwargs)
 
 
-def _ping(client: podman.PodmanClient) -> None:
-    response = client.api.get("/_ping", timeout=PING_TIMEOUT)
-    response.raise_for_status()
+class PodmanSession(SdkSession):
+    engine = "podman"
+    sdk_missing = "the Podman SDK is not installed; install it with `pip install 'podman>=5'`"
+    client: podman.PodmanClient
 
+    @classmethod
+    def errors(cls) -> SdkErrors:
+        import podman.errors
+        import requests.exceptions
 
-def health(url: str | None = None) -> Health:
-    try:
-        import podman  # noqa: F401
-    except ImportError:
-        return Health(False, SDK_MISSING)
-    where = resolve_url(url)
-    try:
-        client = _client(where)
-        try:
-            _ping(client)
-        finally:
-            client.close()
-    except Exception as exc:  # any SDK or socket failure means "not usable"
-        short = (
-            f"start `podman system service --time=0 {where}` or set CONTAINER_HOST; install "
+        return SdkErrors(
+            # ValueError: a URL podman-py cannot parse (an unknown scheme, a broken address).
+            opening=(podman.errors.PodmanError, ValueError, OSError),
+            refused=podman.errors.APIError,
+            unreachable=(requests.exceptions.ConnectionError,),
+            broken=(requests.exceptions.RequestException, podman.errors.PodmanError),
+        )
+
+    @classmethod
+    def resolve_url(cls, url: str | None) -> str:
+        if url:
+            return url
+        if os.environ.get("CONTAINER_HOST"):
+            return os.environ["CONTAINER_HOST"]
+        if os.geteuid() == 0:
+            return ROOTFUL_URL
+        runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.geteuid()}"
+        return f"unix://{runtime}/podman/podman.sock"
+
+    @classmethod
+    def how_to_start(cls, url: str) -> str:
+        return (
+            f"start the service (`podman system service --time=0 {url} &`, or "
+            "`systemctl [--user] start podman.socket`) or point CONTAINER_HOST or --url at a "
+            "running one; install podman with `apt-get install podman` (`bash .ci/engines.sh` "
+            "sets up imagec's test machines)"
+        )
+
+    @classmethod
+    def short_how(cls, url: str) -> str:
+        return (
+            f"start `podman system service --time=0 {url}` or set CONTAINER_HOST; install "
             "with `apt-get install podman` (imagec's test machines: `bash .ci/engines.sh`)"
         )
-        return Health(False, str(unreachable("podman", where, exc, short)))
-    return Health(True)
 
-
-@contextmanager
-def connect(url: str | None) -> Iterator[PodmanSession]:
-    try:
-        import podman.errors
-        import requests.exceptions
-    except ImportError:
-        raise EngineError(SDK_MISSING) from None
-    where = resolve_url(url)
-    try:
+    @classmethod
+    def open(cls, url: str | None, where: str) -> podman.PodmanClient:
         client = _client(where)
-        _ping(client)
-    except (podman.errors.PodmanError, requests.exceptions.RequestException, OSError) as exc:
-        raise unreachable("podman", where, exc, _how(where)) from None
-    session = PodmanSession(client, where)
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-class PodmanSession:
-    engine = "podman"
-
-    def __init__(self, client: podman.PodmanClient, url: str) -> None:
-        self.client = client
-        self.url = url
-
-    @contextmanager
-    def _calls(self, what: str) -> Iterator[None]:
-        """SDK and connection errors as one-line ``EngineError``s."""
-        import podman.errors
-        import requests.exceptions
-
         try:
-            yield
-        except podman.errors.APIError as exc:
-            reason = " ".join(str(getattr(exc, "explanation", None) or exc).split())
-            raise EngineError(f"podman: {what} failed: {reason}") from None
-        except requests.exceptions.ConnectionError as exc:
-            raise unreachable("podman", self.url, exc, _how(self.url)) from None
-        except (requests.exceptions.RequestException, podman.errors.PodmanError) as exc:
-            # e.g. the connection broke off in the middle of a build
-            raise EngineError(f"podman: {what} failed: {root_cause(exc)}") from None
-        except OSError as exc:
-            raise unreachable("podman", self.url, exc, _how(self.url)) from None
+            response = client.api.get("/_ping", timeout=PING_TIMEOUT)
+            response.raise_for_status()
+        except BaseException:
+            client.close()
+            raise
+        return client
 
     def image(self, ref: str) -> ImageInfo | None:
         import podman.errors
@@ -154,6 +116,12 @@ class PodmanSession:
             query["platform"] = params.platform
         if params.network:
             query["networkmode"] = params.network
+        if params.secrets:
+            from imagec_podman.secrets import secret_members, splice
+
+            names, members = secret_members(params.secrets)
+            query["secrets"] = json.dumps(names)
+            body = splice(body, members)
         response = None
         try:
             with self._calls("build"):
@@ -204,8 +172,9 @@ class PodmanSession:
         with self._calls(f"push of {ref}"):
             yield from self.client.images.push(repo, tag=tag, stream=True, decode=True)
 
-    def close(self) -> None:
-        self.client.close()
+
+connect = PodmanSession.connect
+health = PodmanSession.health
 
 
 def _image_id(value: str) -> str:

@@ -24,6 +24,9 @@ class BuildParams:
     pull: bool = False
     platform: str | None = None
     network: str | None = None  # network mode of RUN steps; None: the engine's default
+    # Build secret id -> path of a file holding it, for `RUN --mount=type=secret`. Paths, not
+    # values: nothing here is ever logged or labelled.
+    secrets: dict[str, str] = field(default_factory=dict)
 
 
 class EngineSession(Protocol):
