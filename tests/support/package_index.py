@@ -1,0 +1,144 @@
+"""A real package index on loopback: PEP 503 simple pages over a directory of wheels, behind
+HTTP basic auth, counting every request (so tests and benchmarks can see what was fetched).
+
+    with PackageIndex(wheel_dir, user="ci", password=token) as index:
+        index.url            # http://127.0.0.1:PORT/simple (no credentials)
+        index.auth_url       # http://ci:TOKEN@127.0.0.1:PORT/simple
+        index.downloads()    # ["probe_a-1.0-py3-none-any.whl", ...] in request order
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+from imagec.resolve.wheel import make_wheel
+
+
+def write_probe_wheel(directory: Path, project: str, version: str = "1.0", size: int = 0) -> Path:
+    """A pure-Python wheel of ``project`` with one module ``VALUE = "<project> <version>"``;
+    ``size`` bytes of incompressible padding make downloads measurable."""
+    module = project.replace("-", "_")
+    files = [(f"{module}.py", f"VALUE = {project + ' ' + version!r}\n".encode())]
+    if size:
+        files.append((f"{module}_data.bin", hashlib.shake_256(project.encode()).digest(size)))
+    path = directory / f"{module}-{version}-py3-none-any.whl"
+    path.write_bytes(make_wheel(project, version, files, f"probe {project}"))
+    return path
+
+
+def _page(links: str) -> bytes:
+    return f"<!DOCTYPE html><html><body>\n{links}</body></html>\n".encode()
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class PackageIndex:
+    def __init__(self, wheels: Path, *, user: str = "ci", password: str = "secret") -> None:
+        self.wheels = wheels
+        self.user = user
+        self.password = password
+        self.requests: list[tuple[str, int]] = []  # (path, status)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/simple"
+
+    @property
+    def auth_url(self) -> str:
+        return f"http://{self.user}:{self.password}@127.0.0.1:{self.port}/simple"
+
+    def downloads(self) -> list[str]:
+        with self._lock:
+            return [p.rsplit("/", 1)[1] for p, status in self.requests if p.startswith("/files/")]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def __enter__(self) -> PackageIndex:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _projects(self) -> dict[str, list[Path]]:
+        out: dict[str, list[Path]] = {}
+        for wheel in sorted(self.wheels.glob("*.whl")):
+            out.setdefault(_normalize(wheel.name.split("-")[0]), []).append(wheel)
+        return out
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        index = self
+        expected = "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # quiet
+                pass
+
+            def _send(self, status: int, body: bytes, ctype: str = "text/html") -> None:
+                with index._lock:
+                    index.requests.append((self.path, status))
+                self.send_response(status)
+                if status == 401:
+                    self.send_header("WWW-Authenticate", 'Basic realm="imagec-test"')
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def do_HEAD(self) -> None:
+                self.do_GET()
+
+            def do_GET(self) -> None:
+                if self.headers.get("Authorization") != expected:
+                    self._send(401, b"unauthorized\n", "text/plain")
+                    return
+                path = unquote(self.path.split("?", 1)[0])
+                projects = index._projects()
+                if path.rstrip("/") == "/simple":
+                    links = "".join(
+                        f'<a href="{html.escape(p)}/">{html.escape(p)}</a>\n' for p in projects
+                    )
+                    self._send(200, _page(links))
+                    return
+                m = re.fullmatch(r"/simple/([^/]+)/?", path)
+                if m:
+                    wheels = projects.get(_normalize(m.group(1)))
+                    if not wheels:
+                        self._send(404, b"no such project\n", "text/plain")
+                        return
+                    links = "".join(
+                        f'<a href="../../files/{w.name}#sha256='
+                        f'{hashlib.sha256(w.read_bytes()).hexdigest()}">{w.name}</a>\n'
+                        for w in wheels
+                    )
+                    self._send(200, _page(links))
+                    return
+                m = re.fullmatch(r"/files/([^/]+\.whl)", path)
+                if m and (index.wheels / m.group(1)).is_file():
+                    body = (index.wheels / m.group(1)).read_bytes()
+                    self._send(200, body, "application/octet-stream")
+                    return
+                self._send(404, b"not found\n", "text/plain")
+
+        return Handler
