@@ -19,6 +19,7 @@ import yaml
 from imagec.errors import SpecError
 from imagec.spec.document import Document, Loc
 from imagec.util.fsutil import MAX_USER_FILE_BYTES, read_user_text
+from imagec.util.text import show
 
 SPEC_FILE_NAMES = ("imagec.yaml", "imagec.yml", "imagec.toml", "imagec.json")
 MAX_SPEC_BYTES = MAX_USER_FILE_BYTES
@@ -134,11 +135,16 @@ def load_json(path: Path) -> Document:
     text = read_text(path)
     try:
         with _parsing(path, "JSON"):
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise SpecError(
             f"invalid JSON: {exc.msg}", file=path, line=exc.lineno, column=exc.colno
         ) from None
+    except _DuplicateKey as dup:
+        # Refused as in YAML and TOML (json.loads would keep the last one silently); YAML's
+        # reading of the same text says where both are.
+        load_yaml(path, text)
+        raise SpecError(f"duplicate key {show(dup.key)}", file=path) from None
     # JSON is (nearly) YAML: borrow YAML's marks for positions, best effort.
     try:
         located = load_yaml(path, text)
@@ -147,6 +153,21 @@ def load_json(path: Path) -> Document:
     except SpecError:
         pass
     return Document(path=path, data=data)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def load_toml(path: Path, table: tuple[str, ...] = ()) -> Document:
