@@ -12,6 +12,7 @@ from pathlib import Path
 from imagec.context.selection import find_ignore_file
 from imagec.errors import SpecError
 from imagec.model.spec import Spec
+from imagec.resolve.import_check import check_imports
 from imagec.resolve.inputs import Inputs
 from imagec.resolve.integrations.registry import registry_with_plugins
 from imagec.resolve.paths import require_dir, resolve_path
@@ -26,6 +27,7 @@ from imagec.resolve.stack import (
     load_stack,
 )
 from imagec.resolve.wheel import installed_from_index
+from imagec.runtime.runner import is_module_target
 from imagec.spec.document import Document
 
 
@@ -82,6 +84,19 @@ def resolve(
         else:
             find_links.append((value, require_dir(doc, value, "find_links", i)))
 
+    pipeline_target = _pipeline_target(doc, root)
+    runs_pipeline = spec.command is None and spec.entrypoint is None
+    if pipeline_target is not None and spec.copy_source and runs_pipeline:
+        # The image runs the pipeline: its local imports must be in the image.
+        by_module = is_module_target(pipeline_target)
+        check_imports(
+            doc.path,
+            root,
+            image_path=[root] if by_module else [doc.path.absolute().parent, root],
+            ignore_file=ignore_file,
+            requirement_texts=[source.content for source in requirements],
+        )
+
     inputs = Inputs(
         source_root=root if spec.copy_source else None,
         ignore_file=ignore_file,
@@ -91,7 +106,7 @@ def resolve(
         stack_path=stack_path,
         stack_env=stack_env,
         find_links=tuple(find_links),
-        pipeline_target=_pipeline_target(doc, root),
+        pipeline_target=pipeline_target,
         image_name=spec.image_name or _default_image_name(root),
         runtime="index" if spec.install_imagec and installed_from_index() else "wheel",
     )
