@@ -1,6 +1,6 @@
 """The linear-time matcher against an oracle: Python ``re`` on the same Go regexps.
 
-``go_re_oracle`` is the translation of patternmatcher's Go regexps to Python ``re`` that
+``support.go_re_oracle`` is the translation of patternmatcher's Go regexps to Python ``re`` that
 imagec used before it had its own automaton, with its own parser. On inputs small enough
 for ``re``'s backtracking, both must agree on which patterns are valid and on every
 match; whole pattern lists must agree with a direct transcription of patternmatcher's
@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 
 import pytest
-from go_re_oracle import GoRegexError, translate
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from support.go_re_oracle import GoRegexError, translate
 
 from imagec.context import DockerPattern, IgnoreMatcher, InvalidPatternError
 from imagec.context.automaton import go_text
