@@ -15,9 +15,9 @@ from imagec.model.spec import Spec
 from imagec.resolve.import_check import check_imports
 from imagec.resolve.inputs import Inputs
 from imagec.resolve.integrations.registry import registry_with_plugins
-from imagec.resolve.paths import require_dir, resolve_path
+from imagec.resolve.paths import require_dir, require_inside, resolve_path
 from imagec.resolve.requirement_layers import requirement_layers
-from imagec.resolve.source_root import REPO_MARKER, detect_source_root, module_name
+from imagec.resolve.source_root import REPO_MARKER, detect_source_root, find_repository, module_name
 from imagec.resolve.stack import (
     CONFIG_DIR_ENV_VAR,
     IMAGE_CONFIG_DIR,
@@ -45,9 +45,13 @@ class Surroundings:
 def resolve(
     doc: Document, spec: Spec, *, stack: str | None = None, dockerignore: str | None = None
 ) -> Surroundings:
-    explicit_root = (
-        require_dir(doc, spec.source_root, "source_root").absolute() if spec.source_root else None
-    )
+    # The project: the spec's directory and the imagec repository it is in. A source root or
+    # find-links directory the spec names must lie inside (docs/spec.md, "Paths").
+    project = [doc.directory, *filter(None, [find_repository(doc.directory)])]
+    explicit_root = None
+    if spec.source_root:
+        explicit_root = require_dir(doc, spec.source_root, "source_root").absolute()
+        require_inside(doc, explicit_root, spec.source_root, project, "source_root")
     python_file = doc.entry or (doc.path if doc.path.suffix == ".py" else None)
     if python_file is not None:
         start = f"directory of {python_file.name}, the file named"
@@ -82,7 +86,9 @@ def resolve(
         if "://" in value:
             find_links.append((value, None))
         else:
-            find_links.append((value, require_dir(doc, value, "find_links", i)))
+            directory = require_dir(doc, value, "find_links", i)
+            require_inside(doc, directory, value, [*project, root], "find_links", i)
+            find_links.append((value, directory))
 
     pipeline_target = _pipeline_target(doc, root)
     runs_pipeline = spec.command is None and spec.entrypoint is None
