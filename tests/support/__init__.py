@@ -11,9 +11,12 @@ at the end of a session), ``builds`` (``imagec build`` once per project and engi
 imagec as a user runs it: ``cli`` (the CLI in a subprocess), ``projects`` (sample projects,
 probe wheels and sdists), ``proxy`` (a recording proxy in front of an engine socket),
 ``venvs`` (virtual environments that install imagec), ``plugins`` (throwaway plugin
-distributions), ``fake_buildah``.
+distributions), ``fake_buildah``, ``package_index`` (a package index on loopback),
+``hostile`` and ``timeout`` (running imagec on hostile input, bounded).
 
-Oracles: ``context`` (build-context vectors and trees on disk), ``buildkit_lex`` and
-``containerfile_check`` (reading a Containerfile back as BuildKit does), ``oci_reference``
-(distribution/reference), ``adversarial`` (Hypothesis settings and hostile text).
+Oracles: ``context`` (build-context vectors and trees on disk), ``go_re_oracle``
+(patternmatcher's Go regexps), ``buildkit_lex`` and ``containerfile_check`` (reading a
+Containerfile back as BuildKit does), ``oci_reference`` (distribution/reference),
+``pip_oracle`` (pip's requirements-file parser), ``adversarial`` (Hypothesis settings and
+hostile text).
 """
