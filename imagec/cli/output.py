@@ -1,12 +1,11 @@
-"""How commands print: JSON, or text to stdout or atomically to a file."""
+"""How commands print: JSON, or text to stdout or to the file the user named."""
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-from imagec.util.fsutil import atomic_write_text
+from imagec.util.fsutil import write_target
 
 
 def print_json(data: object) -> None:
@@ -14,8 +13,10 @@ def print_json(data: object) -> None:
 
 
 def write_output(text: str, output: str | None) -> None:
-    """Print, or write atomically to ``output`` (never a half-written file)."""
+    """Print, or write to ``output`` (see ``write_target``: ``-`` is stdout, devices and FIFOs
+    are written into, regular files replaced atomically, inputs never overwritten)."""
     if output is None:
         sys.stdout.write(text)
         return
-    atomic_write_text(Path(output), text)
+    data = text.encode()
+    write_target(output, lambda f: f.write(data))

@@ -9,11 +9,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from imagec.context.selection import select_context
+from imagec.context.tarball import write_context_tar
+from imagec.context.walk import ContextEntry
 from imagec.errors import SpecError
-from imagec.util.fsutil import atomic_write_bytes
+from imagec.util.fsutil import without_outputs, write_target
+
+if TYPE_CHECKING:
+    from imagec.backend.buildcontext import BuildContext
+
+
+def _tar(
+    f: BinaryIO, entries: Iterator[ContextEntry], out: str, context: BuildContext | None = None
+) -> str:
+    """The archive, less ``out`` itself when it is written inside the tree it is made from."""
+    entries = without_outputs(entries, [] if out == "-" else [Path(out)])
+    if context is None:
+        return write_context_tar(f, entries)
+    return write_context_tar(f, entries, extra=context.extra_files())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if target.is_dir():
         selection = select_context(target, ignore_file=args.dockerignore, dockerfile=args.file)
         if args.tar:
-            atomic_write_bytes(Path(args.tar), selection.write_tar)
+            write_target(args.tar, lambda f: _tar(f, selection.entries(), args.tar))
         elif args.hash:
             print(selection.digest())
         else:
@@ -49,7 +66,8 @@ def _spec_context(args: argparse.Namespace, target: Path) -> int:
     print(f"ignore file: {ignore if ignore else 'none'}", file=sys.stderr)
     context = BuildContext(project.plan, "Containerfile", render(project.plan))
     if args.tar:
-        atomic_write_bytes(Path(args.tar), context.write_tar)
+        entries = context.entries()  # reads the ignore files first: inputs are never targets
+        write_target(args.tar, lambda f: _tar(f, entries, args.tar, context))
     elif args.hash:
         print(context.content_hash)
     elif root is not None:
