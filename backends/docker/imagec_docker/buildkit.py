@@ -37,7 +37,8 @@ from imagec.errors import EngineError
 
 # BuildKit numbers only the instructions that make a build vertex: `[k/T]` counts these.
 VERTEX_INSTRUCTIONS = frozenset({"FROM", "RUN", "COPY", "ADD", "WORKDIR"})
-_HEADER = re.compile(r"^#(\d+) \[(?:[^\]\s]+ )?(\d+)/(\d+)\] (.*)$")
+# `#7 [stage-0  3/14] RUN ...`: the step number is padded to the width of the total.
+_HEADER = re.compile(r"^#(\d+) \[(?:[^\]\s]+ )?\s*(\d+)/(\d+)\] (.*)$")
 _VERTEX_LINE = re.compile(r"^#(\d+) (.*)$")
 _OUTPUT = re.compile(r"^\d+\.\d+ (.*)$")
 _FAILED = re.compile(r"^(?:error|ERROR): (.*)$")

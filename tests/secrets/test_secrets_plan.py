@@ -1,0 +1,219 @@
+"""Secrets and cache mounts without an engine: the spec checks, the emitted RUN --mount lines,
+the --secret flag, the classic-builder fallback, the export README, and the two engine
+adapters' stream handling (podman's context splice, BuildKit's plain progress)."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+from support.cli import run_imagec
+
+from imagec.errors import SpecError
+from imagec.project import load_project
+from imagec.resolve.secrets import parse_secret_flag
+
+SPEC = """\
+base_image: python:3.11-slim
+install_imagec: false
+copy_source: false
+install_stack_requirements: false
+index_url: ${PIP_INDEX_URL}
+extra_index_urls: ["https://u:${TOK}@extra.example/simple", "https://pypi.org/simple"]
+secrets:
+  - {id: pip_index, env: PIP_INDEX_URL, description: private index}
+  - {id: tok}
+  - {id: netrc, kind: netrc}
+requirements: [probe-a]
+"""
+
+
+def write(tmp_path: Path, text: str = SPEC) -> Path:
+    spec = tmp_path / "imagec.yaml"
+    spec.write_text(text)
+    return spec
+
+
+def test_install_steps_mount_exactly_the_secrets(tmp_path: Path) -> None:
+    result = run_imagec("compile", str(write(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    runs = [ln for ln in result.stdout.splitlines() if ln.startswith("RUN ")]
+    mounting = [ln for ln in runs if "--mount=type=secret" in ln]
+    assert len(mounting) == 1  # the one install step; the base check mounts nothing
+    line = mounting[0]
+    assert line.startswith(
+        "RUN --mount=type=secret,id=pip_index --mount=type=secret,id=tok "
+        "--mount=type=secret,id=netrc,target=/root/.netrc "
+        "--mount=type=cache,target=/root/.cache/pip ["
+    )
+    argv = json.loads(line[line.index("[") :])
+    script = argv[2]
+    assert 'PIP_INDEX_URL="$(cat /run/secrets/pip_index)"' in script
+    assert 'TOK="$(cat /run/secrets/tok)"' in script
+    # Both extra URLs go through the variable: an option would replace it, not add to it.
+    assert (
+        'PIP_EXTRA_INDEX_URL="https://u:${TOK}@extra.example/simple https://pypi.org/simple"'
+        in (script)
+    )
+    assert "--index-url" not in argv and "--extra-index-url" not in argv
+    assert argv[3:8] == ["imagec-install", "python", "-m", "pip", "install"]
+
+
+def test_no_cache_mount_restores_no_cache_dir(tmp_path: Path) -> None:
+    project = load_project(str(write(tmp_path)), no_cache_mount=True)
+    text = "\n".join(str(s) for s in project.plan.steps)
+    assert "type='cache'" not in text and "--no-cache-dir" in text
+
+
+def test_uv_installer_gets_its_own_cache_and_variables(tmp_path: Path) -> None:
+    result = run_imagec("compile", str(write(tmp_path, SPEC + "installer: uv\n")))
+    assert result.returncode == 0, result.stderr
+    uv = next(ln for ln in result.stdout.splitlines() if '"uv", "pip", "install"' in ln)
+    assert "--mount=type=cache,target=/root/.cache/uv" in uv
+    assert 'UV_INDEX_URL=\\"${PIP_INDEX_URL}\\"' in uv and "UV_LINK_MODE=copy" in uv
+    bootstrap = next(ln for ln in result.stdout.splitlines() if '"uv==' in ln)
+    assert "--mount=type=secret,id=pip_index" in bootstrap  # uv comes from the same index
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("index_url: ${NOPE}\n", "${NOPE} is not provided by any secret"),
+        ("secrets: [{id: a}, {id: a}]\n", "secret id 'a' is declared twice"),
+        ("secrets: [{id: n, kind: netrc, env: X}]\n", "a netrc secret is a file"),
+        ("secrets: [{id: 'a b'}]\n", "invalid secret id"),
+    ],
+)
+def test_bad_secret_declarations(tmp_path: Path, extra: str, message: str) -> None:
+    spec = write(tmp_path, "base_image: python:3.11-slim\n" + extra)
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("id=a,src=/f", ("a", "/f", None)),
+        ("id=a,source=/f,type=file", ("a", "/f", None)),
+        ("id=a,env=VAR", ("a", None, "VAR")),
+        ("id=a", ("a", None, "a")),
+        ("id=a,type=file", ("a", "a", None)),
+    ],
+)
+def test_secret_flag_syntax(text: str, expected: tuple) -> None:
+    flag = parse_secret_flag(text)
+    assert (flag.id, flag.src, flag.env) == expected
+
+
+@pytest.mark.parametrize("text", ["src=/f", "id=a,src=/f,env=X", "id=a,bogus=1", "id=a,type=ssh"])
+def test_bad_secret_flags(text: str) -> None:
+    with pytest.raises(SpecError):
+        parse_secret_flag(text)
+
+
+def test_classic_builder_refuses_secrets_before_the_engine(tmp_path: Path) -> None:
+    secret = tmp_path / "s"
+    secret.write_text("http://u:p@h/simple")
+    result = run_imagec(
+        "build", str(write(tmp_path)), "--backend", "docker", "-O", "builder=classic",
+        "--url", f"unix://{tmp_path}/none.sock", "--secret", f"id=pip_index,src={secret}",
+        "--secret", f"id=tok,src={secret}", "--secret", f"id=netrc,src={secret}",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "build secrets need BuildKit" in result.stderr
+
+
+def test_classic_builder_cache_mount_goes_to_the_unsupported_policy(tmp_path: Path) -> None:
+    spec = write(tmp_path, "base_image: python:3.11-slim\nrequirements: [probe-a]\n")
+    args = ["build", str(spec), "--backend", "docker", "-O", "builder=classic"]
+    args += ["--url", f"unix://{tmp_path}/none.sock"]
+    refused = run_imagec(*args)
+    assert refused.returncode == 2
+    assert "cache mounts need BuildKit" in refused.stderr
+    # Under `warn` the step loses its cache and the build goes on (to the missing engine).
+    warned = run_imagec(*args, "--on-unsupported", "warn")
+    assert "cache mounts need BuildKit (the classic builder is used); left out" in warned.stderr
+    assert warned.returncode == 1 and "none.sock" in warned.stderr
+
+
+def test_export_readme_shows_the_secret_flags(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_imagec("export", str(write(tmp_path)), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    readme = (out / "README.md").read_text()
+    flags = "--secret id=pip_index,src=FILE --secret id=tok,src=FILE --secret id=netrc,src=FILE"
+    assert f"DOCKER_BUILDKIT=1 docker build -f Containerfile {flags}" in readme
+    assert f"podman build -f Containerfile {flags}" in readme
+    assert "private index" in readme
+    assert "--mount=type=secret,id=pip_index" in (out / "Containerfile").read_text()
+
+
+def test_podman_splices_secrets_before_the_end_of_the_archive(tmp_path: Path) -> None:
+    from imagec_podman.secrets import secret_members, splice
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, data in [("a", b"x" * 1000), ("empty", b""), ("zeros", b"\0" * 1024)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    data = raw.getvalue()
+    secret = tmp_path / "s"
+    secret.write_text("tok")
+    names, members = secret_members({"pip_index": str(secret)})
+    out = b"".join(splice((data[i : i + 7] for i in range(0, len(data), 7)), members))
+    with tarfile.open(fileobj=io.BytesIO(out)) as tar:
+        got = [(m.name, m.size) for m in tar.getmembers()]
+        last = tar.extractfile(tar.getmembers()[-1]).read()
+    assert got[:3] == [("a", 1000), ("empty", 0), ("zeros", 1024)]
+    assert last == b"tok" and names == [f"id=pip_index,src={got[3][0]}"]
+
+
+PLAIN = """\
+#1 [internal] load build definition from Containerfile
+#1 DONE 0.0s
+#5 [1/3] FROM docker.io/library/python:3.11-slim
+#5 DONE 0.0s
+#6 [2/3] RUN ["/bin/sh", "-c", "true"]
+#6 CACHED
+#7 [stage-0  3/3] RUN ["/bin/sh", "-c", "echo hi; exit 3"]
+#7 0.214 hi
+#7 ERROR: executor failed running [/bin/sh -c echo hi; exit 3]: exit code: 3
+------
+error: failed to solve: executor failed running [/bin/sh -c echo hi; exit 3]: exit code: 3
+"""
+
+CONTAINERFILE = """\
+FROM python:3.11-slim
+ENV A="1"
+RUN ["/bin/sh", "-c", "true"]
+LABEL x="y"
+RUN ["/bin/sh", "-c", "echo hi; exit 3"]
+"""
+
+
+def test_buildkit_plain_progress_reads_as_the_classic_log() -> None:
+    from imagec_docker.buildkit import PlainProgress
+
+    from imagec.backend.engine.buildlog import BuildLog
+
+    progress = PlainProgress(CONTAINERFILE)
+    log = BuildLog(origins=["from", "env", "run1", "label", "run2"])
+    for line in PLAIN.splitlines():
+        for message in progress.feed(line):
+            log.feed(message)
+    log.feed(progress.failure(1, []))
+    log.finish()
+    assert [(s.number, s.total, s.cached) for s in log.steps] == [
+        (1, 5, False),
+        (3, 5, True),
+        (5, 5, False),
+    ]
+    err = str(log.failure("docker"))
+    assert err.startswith('step 5/5 failed: RUN ["/bin/sh", "-c", "echo hi; exit 3"] (from run2)')
+    assert ": exit code 3" in err and "| hi" in err
