@@ -19,7 +19,7 @@ from pathlib import Path
 from imagec.errors import SpecError
 from imagec.model.spec import BuildSecret, Spec
 from imagec.spec.document import Document
-from imagec.util.secrets import ENV_REF
+from imagec.util.secrets import ENV_REF, credential_in, is_env_ref, is_secret_key
 
 # Where an `env` secret is mounted; a `netrc` secret goes where pip, uv and git look for one
 # (install steps run as root, before the image's USER).
@@ -31,8 +31,32 @@ def secret_target(secret: BuildSecret) -> str:
     return NETRC_TARGET if secret.kind == "netrc" else f"{SECRETS_DIR}/{secret.id}"
 
 
+def check_build_host_values(spec: Spec, doc: Document) -> None:
+    """A credential written into ``environment`` or ``build_args`` is refused: both are stored
+    in the image (ENV, and the ARG in its history). The message shows the two ways instead."""
+    for field in ("environment", "build_args"):
+        for key, value in getattr(spec, field).items():
+            kind = credential_in(value)
+            if kind is None and is_secret_key(key) and value and not is_env_ref(value):
+                kind = f"a value for the secret-looking name {key}"
+            if kind is None:
+                continue
+            where = doc.origin(field, key)
+            sid = key.lower()
+            raise SpecError(
+                f"{kind} would be stored in the image. Needed while building: declare "
+                f"`secrets: [{{id: {sid}, env: {key}}}]` and run `imagec build SPEC --secret "
+                f"id={sid},env={key}` (the install steps see ${key}); needed when the "
+                f"container runs: leave it out and give it at start (`docker run -e {key}`)",
+                file=where.file,
+                line=where.line,
+                field=f"{field}.{key}",
+            )
+
+
 def check_secrets(spec: Spec, doc: Document) -> None:
     """Unique ids, one netrc, and every ``${NAME}`` in an index URL provided by a secret."""
+    check_build_host_values(spec, doc)
     seen: set[str] = set()
     envs: dict[str, str] = {}
     for i, secret in enumerate(spec.secrets):

@@ -217,3 +217,26 @@ def test_buildkit_plain_progress_reads_as_the_classic_log() -> None:
     err = str(log.failure("docker"))
     assert err.startswith('step 5/5 failed: RUN ["/bin/sh", "-c", "echo hi; exit 3"] (from run2)')
     assert ": exit code 3" in err and "| hi" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        ("environment:\n  HF_TOKEN: abcdefghijklmnop\n", "environment.HF_TOKEN"),
+        ("build_args:\n  X: ghp_abcdefghijklmnopqrstuvwxyz0123\n", "build_args.X"),
+    ],
+)
+def test_credentials_in_build_host_values_show_both_ways(
+    tmp_path: Path, extra: str, where: str
+) -> None:
+    result = run_imagec("compile", str(write(tmp_path, "base_image: python:3.11-slim\n" + extra)))
+    assert result.returncode == 2
+    assert f"imagec.yaml:3: {where}: " in result.stderr  # the line of the value
+    assert "--secret id=" in result.stderr and "docker run -e" in result.stderr
+    assert "abcdefghijklmnop" not in result.stderr and "ghp_" not in result.stderr
+
+
+def test_references_and_plain_values_pass(tmp_path: Path) -> None:
+    extra = "environment:\n  HF_TOKEN: ${HF_TOKEN}\n  MODE: train\n"
+    result = run_imagec("compile", str(write(tmp_path, "base_image: python:3.11-slim\n" + extra)))
+    assert result.returncode == 0, result.stderr
