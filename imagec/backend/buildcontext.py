@@ -2,7 +2,7 @@
 
 Layout (the source is filtered by its ignore file here, so engines never apply one)::
 
-    Containerfile                  the lowered plan
+    Dockerfile                     the lowered plan (exports; engines get Containerfile)
     imagec/requirements/1-....txt  generated files from the plan
     imagec/find-links/0/...        local --find-links directories
     src/...                        the selected source root
@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import heapq
 import os
-import shutil
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -26,7 +26,7 @@ from imagec.errors import ImagecError
 from imagec.plan.ir import CTX_SOURCE, Plan
 from imagec.resolve.source_root import REPO_MARKER
 from imagec.resolve.wheel import build_wheel
-from imagec.util.fsutil import staged_directory
+from imagec.util.fsutil import TreeReader, staged_directory, umask, without_outputs
 
 HASH_VERSION = b"imagec-context-v1\n"
 
@@ -108,16 +108,39 @@ class BuildContext:
     def tag(self) -> str:
         return f"{self.plan.image_name}:{self.content_hash[:TAG_LENGTH]}"
 
-    def export(self, out_dir: Path, *, force: bool = False) -> None:
+    def export(
+        self,
+        out_dir: Path,
+        *,
+        force: bool = False,
+        protect: Iterable[tuple[str, Path]] = (),
+    ) -> None:
         """Write the context as a directory that ``docker build DIR`` / ``podman build DIR``
-        builds; nothing is written to ``out_dir`` unless all of it was."""
-        with staged_directory(out_dir, force=force) as stage:
-            for entry in heapq.merge(
-                self.entries(),
-                (ContextEntry(name, FILE, "") for name in sorted(self.extra_files())),
-                key=_key,
-            ):
-                _materialize(stage, entry, self.extra_files())
+        builds; nothing is written to ``out_dir`` unless all of it was.
+
+        ``out_dir`` inside a source tree is left out of the context (with its staging dir),
+        and ``--force`` never replaces a directory holding a ``protect``ed path. The tree is
+        read as the tarball reads it: opened beneath its root without following symlinks, so
+        an entry swapped for a symlink meanwhile is skipped, never copied from outside. Modes
+        are never wider than the source's, less the umask.
+        """
+        roots = [(d.dest + "/", Path(d.root)) for d in self.plan.dirs]
+        protect = [*protect, *(("the source root", root) for _, root in roots)]
+        readers: dict[str, TreeReader] = {}
+        modes: list[tuple[Path, int]] = []
+        try:
+            with staged_directory(out_dir, force=force, protect=protect) as stage:
+                for prefix, root in roots:
+                    readers[prefix] = TreeReader(root)
+                entries = without_outputs(self.entries(), [out_dir])
+                extra = (ContextEntry(name, FILE, "") for name in sorted(self.extra_files()))
+                for entry in heapq.merge(entries, extra, key=_key):
+                    _materialize(stage, entry, self.extra_files(), readers, modes)
+                for path, mode in reversed(modes):  # last: a read-only source dir stays so
+                    os.chmod(path, mode)
+        finally:
+            for reader in readers.values():
+                reader.close()
 
 
 def _under(
@@ -137,21 +160,73 @@ def _without_repo_marker(entries: Iterator[ContextEntry]) -> Iterator[ContextEnt
             yield e
 
 
-def _materialize(stage: Path, entry: ContextEntry, extra: dict[str, ExtraFile]) -> None:
+# Created in the staging dir only: O_EXCL and O_NOFOLLOW, so nothing there is followed.
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _no_wider(source_mode: int) -> int:
+    """0o755 or 0o644 as in the tarball, less what the source lacks (a 0o600 file stays so)."""
+    return (0o755 if source_mode & 0o111 else 0o644) & stat.S_IMODE(source_mode)
+
+
+def _write_new(target: Path, mode: int, write: Callable[[int], None]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, _CREATE, mode)  # the kernel takes the umask off
+    try:
+        write(fd)
+    finally:
+        os.close(fd)
+
+
+def _materialize(
+    stage: Path,
+    entry: ContextEntry,
+    extra: dict[str, ExtraFile],
+    readers: dict[str, TreeReader],
+    modes: list[tuple[Path, int]],
+) -> None:
     target = stage / entry.path
     if entry.path in extra:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(extra[entry.path].data)
-        target.chmod(0o755 if extra[entry.path].mode & 0o111 else 0o644)
-    elif entry.kind == DIR:
+        data = extra[entry.path].data
+        _write_new(target, 0o755 if extra[entry.path].mode & 0o111 else 0o644, _writer(data))
+        return
+    prefix = next((p for p in readers if entry.path.startswith(p)), None)
+    if entry.kind == DIR:
         target.mkdir(parents=True, exist_ok=True)
-        target.chmod(0o755)
-    elif entry.kind == SYMLINK:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(os.readlink(entry.fspath), target)  # sent as a link, never followed
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(entry.fspath, "rb") as src, open(target, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        mode = os.stat(entry.fspath).st_mode
-        target.chmod(0o755 if mode & 0o111 else 0o644)
+        if prefix is not None:
+            info = readers[prefix].stat(entry.path[len(prefix) :])
+            if info is not None:
+                modes.append((target, 0o755 & stat.S_IMODE(info.st_mode) & ~umask()))
+        return
+    if prefix is None:
+        return
+    reader = readers[prefix]
+    rel = entry.path[len(prefix) :]
+    if entry.kind == SYMLINK:
+        link = reader.readlink(rel)
+        if link is not None:  # sent as a link, never followed
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(link, target)
+        return
+    opened = reader.open_file(rel)
+    if opened is None:
+        return  # removed, or replaced by a symlink or a special file, since the walk
+    fd, info = opened
+    try:
+        _write_new(target, _no_wider(info.st_mode), lambda out: _copy_fd(fd, out))
+    finally:
+        os.close(fd)
+
+
+def _writer(data: bytes) -> Callable[[int], None]:
+    def write(fd: int) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+
+    return write
+
+
+def _copy_fd(src: int, dst: int) -> None:
+    while chunk := os.read(src, 1 << 20):
+        _writer(chunk)(dst)
