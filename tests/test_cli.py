@@ -76,15 +76,15 @@ def test_export_is_self_contained_and_leaves_the_tree_alone(project: Path, tmp_p
     out = tmp_path / "out"
     assert main(["export", str(project), "-o", str(out)]) == 0
     assert _snapshot(project) == before
-    assert (out / "Containerfile").is_file()
+    assert (out / "Dockerfile").is_file()
     listing = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
     assert "src/app/train.py" in listing
     assert "src/data/schema.json" in listing  # the `!data/schema.json` exception
     assert "src/data/train.csv" not in listing and "src/notebooks" not in listing
     assert "imagec/build.json" in listing
     assert "imagec/requirements/1-integrations.txt" in listing
-    # Every COPY source in the Containerfile exists in the export.
-    for line in (out / "Containerfile").read_text().splitlines():
+    # Every COPY source in the Dockerfile exists in the export.
+    for line in (out / "Dockerfile").read_text().splitlines():
         if line.startswith("COPY"):
             sources = json.loads(line[line.index("[") :])[:-1]
             for source in sources:
@@ -101,7 +101,7 @@ def test_export_refuses_a_non_empty_directory_without_force(
     assert "directory is not empty (use --force to replace it)" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert main(["export", str(project), "-o", str(out), "--force"]) == 0
-    assert not (out / "keep.txt").exists() and (out / "Containerfile").exists()
+    assert not (out / "keep.txt").exists() and (out / "Dockerfile").exists()
 
 
 def test_failed_export_leaves_nothing_behind(project: Path, tmp_path: Path) -> None:

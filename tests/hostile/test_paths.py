@@ -120,7 +120,7 @@ def test_force_replaces_completely_and_leaves_no_staging(
     assert main(["export", str(project), "-o", str(target), "--force"]) == 0
     capsys.readouterr()
     assert not (target / "stale.txt").exists()
-    assert (target / "Containerfile").is_file()
+    assert (target / "Dockerfile").is_file()
     assert sorted(p.name for p in target.parent.iterdir()) == ["build"]
 
 

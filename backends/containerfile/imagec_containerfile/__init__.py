@@ -19,7 +19,9 @@ from imagec.plugins.hookspecs import hookimpl
 class ContainerfileOptions(BackendOptions):
     comments: bool = Field(True, description="Precede each instruction with its origin.")
     file_name: Literal["Containerfile", "Dockerfile"] = Field(
-        "Containerfile", description="Name of the build file in exports."
+        "Dockerfile",
+        description="Name of the build file in exports; `Dockerfile` is read by both "
+        "`docker build DIR` and `podman build DIR`.",
     )
 
 
