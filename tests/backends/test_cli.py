@@ -50,6 +50,14 @@ def test_refused_tcp_port_and_url_option(kind, spec):
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_url_the_sdk_cannot_parse_is_one_line(kind, spec):
+    result = run_imagec("build", str(spec), "--backend", kind, "--url", "foo://x")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"imagec: error: cannot reach the {kind} engine at foo://x (")
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
 def test_health_names_the_socket_when_no_engine_runs(tmp_path):
     env = cli_env({var: f"unix://{tmp_path}/{kind}.sock" for kind, var in ENV_VAR.items()})
     result = run_imagec("backends", "--json", env=env)

@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from imagec.backend import Health
-from imagec.backend.engine.connect import PING_TIMEOUT, root_cause, unreachable
+from imagec.backend.engine.connect import PING_TIMEOUT
 from imagec.backend.engine.refs import split_tag
+from imagec.backend.engine.sdk_session import SdkErrors, SdkSession
 from imagec.backend.engine.session import BuildParams, ImageInfo
-from imagec.errors import EngineError
 
 if TYPE_CHECKING:
     import docker
 
 DEFAULT_URL = "unix:///var/run/docker.sock"
-HOW_TO_START = (
-    "start the engine (`dockerd`, or `systemctl start docker`) or point DOCKER_HOST or "
-    "--url at a running one; install it with `apt-get install docker.io` "
-    "(`bash .ci/engines.sh` sets up imagec's test machines)"
-)
-SHORT_HOW = (
-    "start `dockerd` or set DOCKER_HOST; install with `apt-get install docker.io` "
-    "(imagec's test machines: `bash .ci/engines.sh`)"
-)
-SDK_MISSING = "the Docker SDK is not installed; install it with `pip install 'docker>=7'`"
 MIN_API = "1.24"  # for the first contact only: no request carries it
 TIMEOUT = 300  # seconds between messages of a push or an inspect; builds have none
-
-
-def resolve_url(url: str | None) -> str:
-    return url or os.environ.get("DOCKER_HOST") or DEFAULT_URL
 
 
 def _client_kwargs(url: str | None) -> dict[str, Any]:
@@ -53,75 +38,68 @@ def _ping(api: docker.APIClient) -> None:
     response.raise_for_status()
 
 
-def health(url: str | None = None) -> Health:
-    try:
-        import docker
-        from docker.errors import DockerException
-    except ImportError:
-        return Health(False, SDK_MISSING)
-    where = resolve_url(url)
-    try:
-        api = docker.APIClient(version=MIN_API, timeout=PING_TIMEOUT, **_client_kwargs(url))
-        try:
-            _ping(api)
-        finally:
-            api.close()
-    except (DockerException, OSError) as exc:
-        return Health(False, str(unreachable("docker", where, exc, SHORT_HOW)))
-    return Health(True)
+class DockerSession(SdkSession):
+    engine = "docker"
+    sdk_missing = "the Docker SDK is not installed; install it with `pip install 'docker>=7'`"
+    client: docker.APIClient
 
+    def __init__(self, client: docker.APIClient, url: str) -> None:
+        super().__init__(client, url)
+        self._responses: list[Any] = []
 
-@contextmanager
-def connect(url: str | None) -> Iterator[DockerSession]:
-    try:
+    @property
+    def api(self) -> docker.APIClient:
+        return self.client
+
+    @classmethod
+    def errors(cls) -> SdkErrors:
+        import docker.errors
+        import requests.exceptions
+
+        return SdkErrors(
+            opening=(docker.errors.DockerException, OSError),
+            refused=docker.errors.APIError,
+            unreachable=(requests.exceptions.ConnectionError,),
+            broken=(requests.exceptions.RequestException,),
+        )
+
+    @classmethod
+    def resolve_url(cls, url: str | None) -> str:
+        return url or os.environ.get("DOCKER_HOST") or DEFAULT_URL
+
+    @classmethod
+    def how_to_start(cls, url: str) -> str:
+        return (
+            "start the engine (`dockerd`, or `systemctl start docker`) or point DOCKER_HOST or "
+            "--url at a running one; install it with `apt-get install docker.io` "
+            "(`bash .ci/engines.sh` sets up imagec's test machines)"
+        )
+
+    @classmethod
+    def short_how(cls, url: str) -> str:
+        return (
+            "start `dockerd` or set DOCKER_HOST; install with `apt-get install docker.io` "
+            "(imagec's test machines: `bash .ci/engines.sh`)"
+        )
+
+    @classmethod
+    def probe(cls, url: str | None, where: str) -> None:
         import docker
-    except ImportError:
-        raise EngineError(SDK_MISSING) from None
-    where = resolve_url(url)
-    kwargs = _client_kwargs(url)
-    try:
-        # A short first contact, so a dead host fails fast; then the negotiated API version.
-        probe = docker.APIClient(version=MIN_API, timeout=PING_TIMEOUT, **kwargs)
+
+        probe = docker.APIClient(version=MIN_API, timeout=PING_TIMEOUT, **_client_kwargs(url))
         try:
             _ping(probe)
         finally:
             probe.close()
-        api = docker.APIClient(version="auto", timeout=TIMEOUT, **kwargs)
-    except (docker.errors.DockerException, OSError) as exc:
-        raise unreachable("docker", where, exc, HOW_TO_START) from None
-    session = DockerSession(api, where)
-    try:
-        yield session
-    finally:
-        session.close()
 
+    @classmethod
+    def open(cls, url: str | None, where: str) -> docker.APIClient:
+        import docker
 
-class DockerSession:
-    engine = "docker"
-
-    def __init__(self, api: docker.APIClient, url: str) -> None:
-        self.api = api
-        self.url = url
-        self._responses: list[Any] = []
-
-    @contextmanager
-    def _calls(self, what: str) -> Iterator[None]:
-        """SDK and connection errors as one-line ``EngineError``s."""
-        import docker.errors
-        import requests.exceptions
-
-        try:
-            yield
-        except docker.errors.APIError as exc:
-            reason = " ".join(str(exc.explanation or exc).split())
-            raise EngineError(f"docker: {what} failed: {reason}") from None
-        except requests.exceptions.ConnectionError as exc:
-            raise unreachable("docker", self.url, exc, HOW_TO_START) from None
-        except requests.exceptions.RequestException as exc:
-            # e.g. the connection broke off in the middle of a build
-            raise EngineError(f"docker: {what} failed: {root_cause(exc)}") from None
-        except OSError as exc:
-            raise unreachable("docker", self.url, exc, HOW_TO_START) from None
+        # A short first contact, so a dead host fails fast; then the negotiated API version.
+        # (docker-py reads DOCKER_HOST and the TLS variables itself: ``url`` stays None.)
+        cls.probe(url, where)
+        return docker.APIClient(version="auto", timeout=TIMEOUT, **_client_kwargs(url))
 
     def image(self, ref: str) -> ImageInfo | None:
         import docker.errors
@@ -196,5 +174,6 @@ class DockerSession:
         with self._calls(f"push of {ref}"):
             yield from self.api.push(repo, tag=tag, stream=True, decode=True)
 
-    def close(self) -> None:
-        self.api.close()
+
+connect = DockerSession.connect
+health = DockerSession.health
