@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from imagec.backend.engine import fingerprint
-from imagec.plugins.manager import installation_key
+from imagec.util.installation import installation_key
 
 
 def fast_build(args: argparse.Namespace) -> int | None:

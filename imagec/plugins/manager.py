@@ -9,11 +9,9 @@ out; the others keep working.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import os
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,6 +22,7 @@ import pluggy
 
 from imagec.errors import ImagecError, SpecError
 from imagec.plugins import hookspecs
+from imagec.util.installation import installation_key
 from imagec.util.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -330,21 +329,6 @@ def _scan_entry_points() -> list[Found]:
             dist, version = (ep.dist.name, ep.dist.version) if ep.dist else ("?", "?")
             found.append(Found(group, ep.name, ep.value, dist, version))
     return sorted(found, key=lambda f: (f.distribution, f.name, f.group))
-
-
-def installation_key() -> str:
-    """Changes whenever a distribution on the import path is installed, upgraded or removed."""
-    h = hashlib.sha256()
-    for entry in sys.path:
-        h.update(f"{entry}\0".encode())
-        try:
-            with os.scandir(entry or ".") as it:
-                for item in sorted(it, key=lambda e: e.name):
-                    if item.name.endswith((".dist-info", ".egg-info")):
-                        h.update(f"{item.name}:{item.stat().st_mtime_ns}\0".encode())
-        except OSError:
-            continue
-    return h.hexdigest()[:32]
 
 
 def _cache_dir() -> Path:

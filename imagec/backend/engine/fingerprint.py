@@ -143,6 +143,9 @@ class Recorder:
         skip.add(str(Path(__file__).resolve().parents[2]))  # the imagec package itself
         self._skip = tuple(os.path.join(os.path.realpath(p), "") for p in skip if p)
         self._skip += ("/proc/", "/sys/", "/dev/")
+        # Listings of the import path are the plugin scan's; the key's installation part
+        # covers them, and the working directory on it changes for reasons of its own.
+        self._import_path = frozenset(p or "." for p in sys.path)
         self.active = True
         sys.addaudithook(self._hook)
 
@@ -155,6 +158,8 @@ class Recorder:
         if not isinstance(path, str):
             return  # a file descriptor, or scandir() of the working directory
         if event == "open" and path.endswith((".pyc", ".so")):
+            return
+        if event != "open" and path in self._import_path:
             return
         full = os.path.abspath(path)
         if not full.startswith(self._skip):

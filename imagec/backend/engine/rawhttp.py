@@ -8,30 +8,13 @@ without TLS, ``ssh://``) the callers get None and take the SDK path.
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 from typing import Any
 from urllib.parse import quote
 
 TIMEOUT = 3.0  # seconds: a check must never hang a build
-MAX_BODY = 4 * 1024 * 1024  # an image's inspect JSON is a few KiB
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self.socket_path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self.socket_path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
+MAX_RESPONSE = 4 * 1024 * 1024  # an image's inspect JSON is a few KiB
 
 
 def socket_path(url: str) -> str | None:
@@ -48,23 +31,39 @@ def get_json(url: str, path: str, *, timeout: float = TIMEOUT) -> tuple[int, Any
     None when ``url`` is not a unix socket or the engine cannot be reached or answers with
     something that is not HTTP: the caller then does what it would do without this check.
     """
-    sock = socket_path(url)
-    if sock is None:
+    sock_path = socket_path(url)
+    if sock_path is None:
         return None
-    conn = _UnixConnection(sock, timeout)
+    # HTTP/1.0: the engine answers with a plain body and closes the connection, so no chunked
+    # decoding is needed (and http.client, which costs more to import than the check, is not).
+    request = f"GET {path} HTTP/1.0\r\nHost: localhost\r\nAccept: application/json\r\n\r\n"
+    chunks: list[bytes] = []
+    size = 0
     try:
-        conn.request("GET", path, headers={"Accept": "application/json"})
-        response = conn.getresponse()
-        body = response.read(MAX_BODY + 1)
-        status = response.status
-    except (OSError, http.client.HTTPException):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(sock_path)
+            sock.sendall(request.encode("ascii"))
+            while size <= MAX_RESPONSE:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+    except OSError:
         return None
-    finally:
-        conn.close()
-    if len(body) > MAX_BODY:
+    if size > MAX_RESPONSE:
+        return None
+    head, sep, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].split()
+    if not sep or len(status_line) < 2 or not status_line[0].startswith(b"HTTP/"):
         return None
     try:
-        return status, json.loads(body) if body else None
+        status = int(status_line[1])
+    except ValueError:
+        return None
+    try:
+        return status, json.loads(body) if body.strip() else None
     except ValueError:
         return status, None
 
