@@ -101,7 +101,10 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     )
     for name, default in spec.build_args.items():
         add(Arg(o("build_args", name), name, default))
-    add(Env(Origin("imagec defaults"), DEFAULT_ENV))
+    # With the installer cache mounted, pip must be free to use it during the build; the
+    # image still gets PIP_NO_CACHE_DIR, set after the last install step.
+    defaults = tuple(p for p in DEFAULT_ENV if not (cache and p[0] == "PIP_NO_CACHE_DIR"))
+    add(Env(Origin("imagec defaults"), defaults))
     if spec.environment:
         add(Env(o("environment"), tuple(spec.environment.items())))
     add(Run(Origin("base image check"), ("/bin/sh", "-c", BASE_CHECK.format(image=base))))
@@ -148,6 +151,9 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         # installer_args last: a dangling option among them must not swallow `-r FILE`.
         argv = (*install, "-r", f"{IMG_REQUIREMENTS}/{source.name}", *spec.installer_args)
         add(Run(source.origin, wrap(argv, prelude), mounts))
+
+    if cache:
+        add(Env(Origin("imagec defaults"), (("PIP_NO_CACHE_DIR", "1"),)))
 
     if inputs.stack_file is not None and inputs.stack_path is not None:
         stack_origin = Origin("copy_stack")
@@ -256,18 +262,18 @@ def _installer(
     mounts (secrets, the installer's cache)."""
     if installer == "uv":
         cmd: list[str] = ["python", "-m", "uv", "pip", "install", "--system"]
-        if not cache:
-            cmd.append("--no-cache")
+        # The cache mount is another filesystem: uv cannot hardlink from it.
+        cmd += ["--link-mode", "copy"] if cache else ["--no-cache"]
     else:
         cmd = ["python", "-m", "pip", "install"]
         if not cache:
             cmd.append("--no-cache-dir")
-    mounts, secret_lines, cache_lines = install_step_parts(spec, installer, cache)
+    mounts, secret_lines = install_step_parts(spec, installer, cache)
     argv, index_prelude = index_options(spec, installer)
     cmd += argv
     for i, (value, directory) in enumerate(inputs.find_links):
         cmd += ["--find-links", f"{IMG_FIND_LINKS}/{i}" if directory is not None else value]
-    return tuple(cmd), [*secret_lines, *index_prelude, *cache_lines], mounts
+    return tuple(cmd), [*secret_lines, *index_prelude], mounts
 
 
 def _create_user(name: str) -> str:

@@ -1,13 +1,14 @@
 """The install steps (pip or uv): their command, cache mount and build secrets.
 
-Without secrets or a cache the step is the installer's argv. With them, a short ``/bin/sh``
-prelude reads each secret from its mount into the step's own environment and then ``exec``s
-the installer with its arguments unchanged (``"$@"``), so nothing is written to a layer::
+Without secrets the step is the installer's argv (with ``--mount=type=cache`` when the cache
+is on). With them, a short ``/bin/sh`` prelude reads each secret from its mount into the
+step's own environment and then ``exec``s the installer with its arguments unchanged
+(``"$@"``), so nothing is written to a layer::
 
     RUN --mount=type=secret,id=pip_index --mount=type=cache,target=/root/.cache/pip \\
         ["/bin/sh", "-c", "set -e; PIP_INDEX=\\"$(cat /run/secrets/pip_index)\\"; export PIP_INDEX;
-         PIP_INDEX_URL=\\"${PIP_INDEX}\\"; export PIP_INDEX_URL; unset PIP_NO_CACHE_DIR;
-         exec \\"$@\\"", "imagec-install", "python", "-m", "pip", "install", "-r", "..."]
+         PIP_INDEX_URL=\\"${PIP_INDEX}\\"; export PIP_INDEX_URL; exec \\"$@\\"",
+         "imagec-install", "python", "-m", "pip", "install", "-r", "..."]
 """
 
 from __future__ import annotations
@@ -66,11 +67,12 @@ def index_options(spec: Spec, installer: str) -> tuple[list[str], list[str]]:
 
 def install_step_parts(
     spec: Spec, installer: str, cache: bool
-) -> tuple[tuple[Mount, ...], list[str], list[str]]:
-    """The mounts, secret prelude lines and cache prelude lines of every install step."""
+) -> tuple[tuple[Mount, ...], list[str]]:
+    """The mounts and the secret prelude lines of every install step (the cache needs no
+    prelude: pip's PIP_NO_CACHE_DIR is set only after the install steps, uv is told
+    ``--link-mode copy``)."""
     mounts: list[Mount] = []
     prelude: list[str] = []
-    cache_lines: list[str] = []
     for secret in spec.secrets:
         target = secret_target(secret)
         if secret.kind == "netrc":
@@ -81,12 +83,7 @@ def install_step_parts(
         prelude.append(f'{name}="$(cat {target})"; export {name}')
     if cache:
         mounts.append(Mount("cache", target=CACHE_TARGETS[installer]))
-        if installer == "pip":
-            cache_lines.append("unset PIP_NO_CACHE_DIR")
-        else:
-            # The cache is another filesystem: uv cannot hardlink from it.
-            cache_lines.append("UV_LINK_MODE=copy; export UV_LINK_MODE")
-    return tuple(mounts), prelude, cache_lines
+    return tuple(mounts), prelude
 
 
 def wrap(argv: tuple[str, ...], prelude: list[str]) -> tuple[str, ...]:

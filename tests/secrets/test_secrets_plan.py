@@ -68,12 +68,24 @@ def test_no_cache_mount_restores_no_cache_dir(tmp_path: Path) -> None:
     assert "type='cache'" not in text and "--no-cache-dir" in text
 
 
+def test_cache_mount_keeps_pip_cache_off_in_the_image(tmp_path: Path) -> None:
+    spec = write(tmp_path, "base_image: python:3.11-slim\nrequirements: [probe-a]\n")
+    lines = run_imagec("compile", str(spec)).stdout.splitlines()
+    install = next(i for i, ln in enumerate(lines) if '"pip", "install", "-r"' in ln)
+    assert lines[install].startswith(
+        'RUN --mount=type=cache,target=/root/.cache/pip ["python", "-m", "pip", "install", "-r"'
+    )
+    envs = [i for i, ln in enumerate(lines) if ln.startswith("ENV ")]
+    assert "PIP_NO_CACHE_DIR" not in lines[envs[0]]
+    assert any(i > install and lines[i] == 'ENV PIP_NO_CACHE_DIR="1"' for i in envs)
+
+
 def test_uv_installer_gets_its_own_cache_and_variables(tmp_path: Path) -> None:
     result = run_imagec("compile", str(write(tmp_path, SPEC + "installer: uv\n")))
     assert result.returncode == 0, result.stderr
     uv = next(ln for ln in result.stdout.splitlines() if '"uv", "pip", "install"' in ln)
     assert "--mount=type=cache,target=/root/.cache/uv" in uv
-    assert 'UV_INDEX_URL=\\"${PIP_INDEX_URL}\\"' in uv and "UV_LINK_MODE=copy" in uv
+    assert 'UV_INDEX_URL=\\"${PIP_INDEX_URL}\\"' in uv and '"--link-mode", "copy"' in uv
     bootstrap = next(ln for ln in result.stdout.splitlines() if '"uv==' in ln)
     assert "--mount=type=secret,id=pip_index" in bootstrap  # uv comes from the same index
 
@@ -147,10 +159,11 @@ def test_export_readme_shows_the_secret_flags(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     readme = (out / "README.md").read_text()
     flags = "--secret id=pip_index,src=FILE --secret id=tok,src=FILE --secret id=netrc,src=FILE"
-    assert f"DOCKER_BUILDKIT=1 docker build -f Containerfile {flags}" in readme
-    assert f"podman build -f Containerfile {flags}" in readme
+    build_file = next(p for p in ("Containerfile", "Dockerfile") if (out / p).is_file())
+    assert f"DOCKER_BUILDKIT=1 docker build -f {build_file} {flags}" in readme
+    assert f"podman build -f {build_file} {flags}" in readme
     assert "private index" in readme
-    assert "--mount=type=secret,id=pip_index" in (out / "Containerfile").read_text()
+    assert "--mount=type=secret,id=pip_index" in (out / build_file).read_text()
 
 
 def test_podman_splices_secrets_before_the_end_of_the_archive(tmp_path: Path) -> None:

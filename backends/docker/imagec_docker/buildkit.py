@@ -23,6 +23,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -112,6 +113,10 @@ class PlainProgress:
                 self.steps[vertex] = self.vertices[k - 1]
             return self._enter(vertex)
         m = _VERTEX_LINE.match(line)
+        if m and m.group(2).startswith("[internal] load metadata for ") and self.vertices:
+            # Resolving the base image: its failure is the FROM step's.
+            self.steps.setdefault(m.group(1), self.vertices[0])
+            return []
         if m:
             vertex, rest = m.groups()
             if rest.startswith("ERROR"):
@@ -196,9 +201,11 @@ def build(
             yield {"aux": {"ID": iidfile.read_text().strip()}}
         finally:
             if proc.poll() is None:
-                proc.terminate()
+                # SIGINT: the CLI cancels the build as on Ctrl-C; if it lingers, killing it
+                # closes its session, which makes BuildKit stop the build too.
+                proc.send_signal(signal.SIGINT)
                 try:
-                    proc.wait(timeout=10)
+                    proc.wait(timeout=3)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
