@@ -15,12 +15,13 @@ import heapq
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
 from imagec.context.selection import select_context
-from imagec.context.tarball import ExtraFile, context_digest, write_context_tar
+from imagec.context.tarball import ExtraFile, Opener, write_context_tar
 from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
 from imagec.errors import ImagecError
 from imagec.plan.ir import CTX_SOURCE, Plan
@@ -88,13 +89,31 @@ class BuildContext:
             streams.append(_under(d.dest, parents, selected))
         return heapq.merge(*streams, key=_key)
 
-    def write_tar(self, fileobj: BinaryIO | None) -> str:
-        """Stream the deterministic tarball to ``fileobj``; return its sha256 hex."""
-        return write_context_tar(fileobj, self.entries(), extra=self.extra_files())
+    def write_tar(
+        self, fileobj: BinaryIO | None, entries: Iterable[ContextEntry] | None = None
+    ) -> str:
+        """Stream the deterministic tarball of ``entries`` (default: all) to ``fileobj``;
+        return its sha256 hex. Files are opened beneath their roots, following no symlink."""
+        entries = self.entries() if entries is None else entries
+        with self._readers() as readers:
+            opener = _opener(readers)
+            return write_context_tar(fileobj, entries, extra=self.extra_files(), opener=opener)
 
     @cached_property
     def tar_digest(self) -> str:
-        return context_digest(self.entries(), extra=self.extra_files())
+        return self.write_tar(None)
+
+    @contextmanager
+    def _readers(self) -> Iterator[dict[str, TreeReader]]:
+        """A ``TreeReader`` per context directory, by its archive prefix (``src/``)."""
+        readers: dict[str, TreeReader] = {}
+        try:
+            for d in self.plan.dirs:
+                readers[d.dest + "/"] = TreeReader(Path(d.root))
+            yield readers
+        finally:
+            for reader in readers.values():
+                reader.close()
 
     @cached_property
     def content_hash(self) -> str:
@@ -124,23 +143,26 @@ class BuildContext:
         an entry swapped for a symlink meanwhile is skipped, never copied from outside. Modes
         are never wider than the source's, less the umask.
         """
-        roots = [(d.dest + "/", Path(d.root)) for d in self.plan.dirs]
-        protect = [*protect, *(("the source root", root) for _, root in roots)]
-        readers: dict[str, TreeReader] = {}
+        protect = [*protect, *(("the source root", Path(d.root)) for d in self.plan.dirs)]
         modes: list[tuple[Path, int]] = []
-        try:
-            with staged_directory(out_dir, force=force, protect=protect) as stage:
-                for prefix, root in roots:
-                    readers[prefix] = TreeReader(root)
-                entries = without_outputs(self.entries(), [out_dir])
-                extra = (ContextEntry(name, FILE, "") for name in sorted(self.extra_files()))
-                for entry in heapq.merge(entries, extra, key=_key):
-                    _materialize(stage, entry, self.extra_files(), readers, modes)
-                for path, mode in reversed(modes):  # last: a read-only source dir stays so
-                    os.chmod(path, mode)
-        finally:
-            for reader in readers.values():
-                reader.close()
+        entries = without_outputs(self.entries(), [out_dir])  # checks the roots first
+        with (
+            self._readers() as readers,
+            staged_directory(out_dir, force=force, protect=protect) as stage,
+        ):
+            extra = (ContextEntry(name, FILE, "") for name in sorted(self.extra_files()))
+            for entry in heapq.merge(entries, extra, key=_key):
+                _materialize(stage, entry, self.extra_files(), readers, modes)
+            for path, mode in reversed(modes):  # last: a read-only source dir stays so
+                os.chmod(path, mode)
+
+
+def _opener(readers: dict[str, TreeReader]) -> Opener:
+    def open_member(name: str) -> tuple[int, os.stat_result] | None:
+        prefix = next((p for p in readers if name.startswith(p)), None)
+        return None if prefix is None else readers[prefix].open_file(name[len(prefix) :])
+
+    return open_member
 
 
 def _under(

@@ -16,7 +16,7 @@ import hashlib
 import heapq
 import os
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -242,15 +242,29 @@ def _merged(
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def _copy_file(sink: _Sink, header: _Header, name: bytes, fspath: str) -> None:
-    try:
-        fd = os.open(fspath, _OPEN_FLAGS)
-    except (FileNotFoundError, NotADirectoryError):
-        return  # removed while archiving; Docker skips it too
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  # replaced by a symlink since the walk
+# Opens an archive member's file by its archive name: (descriptor, status) of a regular file,
+# or None when it is gone or no longer one. ``fsutil.TreeReader`` opens beneath the tree's
+# root without following symlinks anywhere on the way.
+Opener = Callable[[str], "tuple[int, os.stat_result] | None"]
+
+
+def _copy_file(
+    sink: _Sink, header: _Header, name: bytes, fspath: str, opener: Opener | None = None
+) -> None:
+    if opener is not None:
+        opened = opener(name.decode("utf-8", "surrogateescape"))
+        if opened is None:
             return
-        raise SpecError(f"cannot read file: {exc.strerror or exc}", file=fspath) from None
+        fd = opened[0]
+    else:
+        try:
+            fd = os.open(fspath, _OPEN_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
+            return  # removed while archiving; Docker skips it too
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # replaced by a symlink since the walk
+                return
+            raise SpecError(f"cannot read file: {exc.strerror or exc}", file=fspath) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -290,28 +304,33 @@ def write_context_tar(
     prefix: str = "",
     extra: Mapping[str, bytes | ExtraFile] | None = None,
     mtime: int = DEFAULT_MTIME,
+    opener: Opener | None = None,
 ) -> str:
     """Write the archive to ``fileobj`` (None: write nothing) and return its sha256 hex.
 
     ``entries`` come from :func:`~imagec.context.walk.walk_context` and are stored under
     ``prefix`` (``"src"`` puts ``a.py`` at ``src/a.py``; the prefix directories get
     entries of their own). ``extra`` adds in-memory files by archive name, with parent
-    directories implied; a name also present in the tree is a ``ValueError``.
+    directories implied; a name also present in the tree is a ``ValueError``. ``opener``
+    opens walked files by archive name (beneath the tree's root, following no symlink);
+    without it a file is opened by its path with ``O_NOFOLLOW`` on the last component.
     """
     header = _Header(mtime)
     prefix = _relative_name(prefix, "prefix") if prefix else ""
     members = _members(entries, prefix, extra or {})
     sink = _Sink(fileobj)
-    _write_members(sink, header, members)
+    _write_members(sink, header, members, opener)
     sink.add(_ZERO_BLOCK * 2)
     return sink.close()
 
 
-def _write_members(sink: _Sink, header: _Header, members: Iterable[_Member]) -> None:
+def _write_members(
+    sink: _Sink, header: _Header, members: Iterable[_Member], opener: Opener | None = None
+) -> None:
     for member_name, kind, source in members:
         name = member_name.encode("utf-8", "surrogateescape")
         if kind == FILE and isinstance(source, str):
-            _copy_file(sink, header, name, source)
+            _copy_file(sink, header, name, source, opener)
         elif kind == DIR:
             sink.add(header.build(name + b"/", 0o755, 0, _TYPE[DIR], b""))
         elif isinstance(source, ExtraFile):

@@ -1,9 +1,10 @@
-"""Export under attack: tree entries swapped for symlinks while the export runs, and modes.
+"""Export and tarball under attack: tree entries swapped for symlinks while they are read.
 
 A thread keeps swapping a file for a symlink to a host file, and a directory for a symlink
-to a host directory, while ``imagec export`` copies the tree. Whatever the timing, no byte of
-a host file reaches the export (a symlink may be exported as a symlink: it is never
-followed). Exported modes are never wider than the source's, and the umask applies.
+to a host directory, while ``imagec export`` copies the tree and ``imagec context --tar``
+archives it. Whatever the timing, no byte of a host file reaches the export or the archive (a
+symlink may be sent as a symlink: it is never followed). Exported modes are never wider than
+the source's, and the umask applies.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ _DRIVER = """
 import json, os, sys, threading, time
 from pathlib import Path
 sys.path.insert(0, os.getcwd())
-from tests.hostile.test_export_race import attack_until, host_bytes
+from tests.hostile.test_export_race import MARKER, attack_until, host_bytes
 from imagec.cli import main
 
 project, tries = Path(sys.argv[1]), int(sys.argv[2])
@@ -86,6 +87,12 @@ for i in range(tries):
     codes.add(main(["export", "imagec.yaml", "-o", str(out)]))
     if leaks := host_bytes(out):
         leaked[i] = leaks
+    # The tarball reads the same way: a source root and a spec's whole context.
+    for n, target in enumerate(("src", "imagec.yaml")):
+        tar = project.parent / f"ctx{i}-{n}.tar"
+        codes.add(main(["context", target, "--tar", str(tar)]))
+        if MARKER in tar.read_bytes():
+            leaked.setdefault(i, []).append(tar.name)
 stop.set()
 attacker.join(5)
 print(json.dumps({"leaked": leaked, "codes": sorted(codes)}))

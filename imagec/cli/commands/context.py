@@ -11,26 +11,28 @@ import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from imagec.context.selection import select_context
 from imagec.context.tarball import write_context_tar
 from imagec.context.walk import ContextEntry
 from imagec.errors import SpecError
-from imagec.util.fsutil import without_outputs, write_target
-
-if TYPE_CHECKING:
-    from imagec.backend.buildcontext import BuildContext
+from imagec.util.fsutil import TreeReader, without_outputs, write_target
 
 
-def _tar(
-    f: BinaryIO, entries: Iterator[ContextEntry], out: str, context: BuildContext | None = None
-) -> str:
-    """The archive, less ``out`` itself when it is written inside the tree it is made from."""
-    entries = without_outputs(entries, [] if out == "-" else [Path(out)])
-    if context is None:
-        return write_context_tar(f, entries)
-    return write_context_tar(f, entries, extra=context.extra_files())
+def _leave_out(entries: Iterator[ContextEntry], out: str) -> Iterator[ContextEntry]:
+    """Less ``out`` itself when the archive is written inside the tree it is made from."""
+    return without_outputs(entries, [] if out == "-" else [Path(out)])
+
+
+def _root_tar(f: BinaryIO, root: Path, entries: Iterator[ContextEntry], out: str) -> str:
+    """A source root's archive; files opened beneath the root, following no symlink."""
+    entries = _leave_out(entries, out)
+    reader = TreeReader(root)
+    try:
+        return write_context_tar(f, entries, opener=reader.open_file)
+    finally:
+        reader.close()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if target.is_dir():
         selection = select_context(target, ignore_file=args.dockerignore, dockerfile=args.file)
         if args.tar:
-            write_target(args.tar, lambda f: _tar(f, selection.entries(), args.tar))
+            entries = selection.entries()
+            write_target(args.tar, lambda f: _root_tar(f, target, entries, args.tar))
         elif args.hash:
             print(selection.digest())
         else:
@@ -67,7 +70,7 @@ def _spec_context(args: argparse.Namespace, target: Path) -> int:
     context = BuildContext(project.plan, "Containerfile", render(project.plan))
     if args.tar:
         entries = context.entries()  # reads the ignore files first: inputs are never targets
-        write_target(args.tar, lambda f: _tar(f, entries, args.tar, context))
+        write_target(args.tar, lambda f: context.write_tar(f, _leave_out(entries, args.tar)))
     elif args.hash:
         print(context.content_hash)
     elif root is not None:
