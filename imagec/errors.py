@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -39,7 +40,21 @@ class ImagecError(Exception):
                     where += f":{self.column}"
             where += ": "
         field = f"{self.field}: " if self.field else ""
-        return f"{where}{field}{self.message}"
+        return _one_line(f"{where}{field}{self.message}")
+
+
+# Control characters, line and paragraph separators and bidirectional controls, which would
+# break the message into lines or drive the terminal (file names and values come from users).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_MESSAGE = 2000  # characters; values in messages are cut shorter (util.text.show)
+
+
+def _one_line(text: str) -> str:
+    """``text`` as one printable line: unsafe characters escaped (``\\x1b``), cut when long."""
+    text = _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    if len(text) > MAX_MESSAGE:
+        text = f"{text[:MAX_MESSAGE]}... ({len(text)} characters)"
+    return text
 
 
 class SpecError(ImagecError):

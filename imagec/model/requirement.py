@@ -10,8 +10,8 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from imagec.errors import SpecError
-from imagec.util.secrets import SECRET_HINT, has_literal_credentials, redact_userinfo
-from imagec.util.text import show
+from imagec.util.secrets import SECRET_HINT, has_literal_credentials
+from imagec.util.text import bare, show
 
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -39,16 +39,18 @@ def checked_requirement(
 
     looks_like_url = bool(URL.match(text)) or text.startswith(("git+", "hg+", "svn+", "bzr+"))
     if looks_like_url:
-        raise fail(f"'{text}' is a bare URL; write it as 'NAME @ URL' so pip knows the name")
+        raise fail(f"'{bare(text)}' is a bare URL; write it as 'NAME @ URL' so pip knows the name")
     if _is_local_path(text):
-        raise fail(f"'{text}' is a local path, which the image build cannot see; {_LOCAL_HINT}")
+        raise fail(
+            f"'{bare(text)}' is a local path, which the image build cannot see; {_LOCAL_HINT}"
+        )
     try:
         req = Requirement(text)
     except InvalidRequirement as e:
         reason, offset = _explain(str(e))
         if "=" in text and not re.search(r"[=<>!~]=|[<>]", text):
             reason += "; pin a version with '=='"
-        raise fail(f"invalid requirement '{text}': {reason}", offset) from None
+        raise fail(f"invalid requirement '{bare(text)}': {reason}", offset) from None
     # The requirement is written as one line of a requirements file, where pip takes the first
     # ' '-separated word starting with '-' as the start of options: a marker string such as
     # `python_version == " --pre"` would be cut there and not parse.
@@ -59,7 +61,7 @@ def checked_requirement(
         )
     if req.url is not None:
         if req.url.startswith("file:"):
-            raise fail(f"'{text}' points at a local file; {_LOCAL_HINT}")
+            raise fail(f"'{bare(text)}' points at a local file; {_LOCAL_HINT}")
         check_credentials(req.url, file, line, field)
     return req
 
@@ -91,7 +93,7 @@ def check_credentials(
 ) -> None:
     if has_literal_credentials(url):
         raise SpecError(
-            f"'{redact_userinfo(url)}' contains a password or token, which would be stored in "
+            f"'{bare(url)}' contains a password or token, which would be stored in "
             f"the image; {SECRET_HINT}",
             file=file,
             line=line,

@@ -24,10 +24,10 @@ def show(value: str) -> str:
     """``value`` for a one-line message: credentials redacted, quoted with control and other
     unprintable characters escaped (Python's repr), cut short when long. Every value from
     the user's files goes into a message through here."""
-    value = redact_credentials(value)
-    return (
-        repr(value) if len(value) <= MAX_SHOWN else f"{value[:40]!r}... ({len(value)} characters)"
-    )
+    if len(value) <= MAX_SHOWN:
+        return repr(redact_credentials(value))
+    # Redact a bounded prefix (a credential that starts in the part shown is still caught).
+    return f"{redact_credentials(value[:1024])[:40]!r}... ({len(value)} characters)"
 
 
 def bare(value: str) -> str:

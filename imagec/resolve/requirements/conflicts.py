@@ -13,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from imagec.errors import SpecError
 from imagec.resolve.requirements.lines import Item, RequirementLine, requirement_line
+from imagec.util.text import bare
 
 
 def merge_sources(sources: Sequence[tuple[str, Sequence[Item]]]) -> list[RequirementLine]:
@@ -57,8 +58,8 @@ def _conflict(name: str, a: RequirementLine, b: RequirementLine, why: str) -> Sp
     # Point at the line the user is most likely to edit: the first one that has a file.
     at = a if a.file is not None else b
     return SpecError(
-        f"conflicting requirements for '{name}': '{a.text}' from {a.origin} "
-        f"and '{b.text}' from {b.origin}; {why}",
+        f"conflicting requirements for '{bare(name)}': '{bare(a.text)}' from {a.origin} "
+        f"and '{bare(b.text)}' from {b.origin}; {why}",
         file=at.file,
         line=at.line,
     )
@@ -124,8 +125,8 @@ def _check_index_urls(lines: list[RequirementLine]) -> None:
         elif line.option.value != first.option.value:  # type: ignore[union-attr]
             at = first if first.file is not None else line
             raise SpecError(
-                f"two index URLs: '{first.option.value}' from {first.origin} and "  # type: ignore[union-attr]
-                f"'{line.option.value}' from {line.origin}; pip uses one --index-url, "
+                f"two index URLs: '{bare(first.option.value)}' from {first.origin} and "  # type: ignore[union-attr]
+                f"'{bare(line.option.value)}' from {line.origin}; pip uses one --index-url, "
                 "add the other with --extra-index-url",
                 file=at.file,
                 line=at.line,
@@ -144,7 +145,7 @@ def _check_hashes(lines: list[RequirementLine]) -> None:
     for line in lines:
         if line.requirement is not None and not line.constraint and not line.hashes:
             raise SpecError(
-                f"'{line.text}' from {line.origin} has no --hash, but {hashed.origin} "
+                f"'{bare(line.text)}' from {line.origin} has no --hash, but {hashed.origin} "
                 "turns on pip's hash checking, which needs a hash for every requirement",
                 file=line.file,
                 line=line.line,

@@ -226,7 +226,7 @@ def _split_option(token: str, file: Path, number: int) -> tuple[str, str | None]
         raise SpecError(f"unexpected {show(token)} after pip options", file=file, line=number)
     if name in _REFUSED_OPTIONS:
         shown = token if token.startswith("--") else token[:2]
-        raise SpecError(f"'{shown}': {_REFUSED_OPTIONS[name][1]}", file=file, line=number)
+        raise SpecError(f"'{bare(shown)}': {_REFUSED_OPTIONS[name][1]}", file=file, line=number)
     if name not in _GLOBAL_OPTIONS and name not in _INCLUDE_OPTIONS:
         hint = did_you_mean(name, _ALL_OPTIONS)
         raise SpecError(f"unsupported pip option {show(name)}{hint}", file=file, line=number)

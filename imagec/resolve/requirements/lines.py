@@ -12,6 +12,7 @@ from packaging.requirements import Requirement
 
 from imagec.errors import SpecError
 from imagec.model.requirement import checked_requirement
+from imagec.util.text import bare
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def requirement_line(
     stripped = text.strip()
     if stripped.startswith("-"):
         raise SpecError(
-            f"'{stripped}' is a pip option; put options in a requirements file",
+            f"'{bare(stripped)}' is a pip option; put options in a requirements file",
             file=file,
             line=line,
             column=column,
