@@ -14,9 +14,9 @@ import re
 # `scheme://userinfo@...` at the start: group 1 the scheme, group 2 the user info.
 URL_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/@?#]*)@")
 # The same anywhere in a string (`jdbc:postgresql://app:TOKEN@db`, `mirror=https://u:p@h`).
-# The scheme must start at a word boundary (the lookbehind), so a long run of letters is not
-# re-scanned from each of its positions: matching stays linear in the length of the string.
-_ANY_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,63})://([^/@?#\s]*)@")
+# The scheme's length is bounded, so a long run of letters is scanned at most 64 characters
+# from each position: matching stays linear in the length of the string.
+_ANY_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,63})://([^/@?#\s]*)@")
 # `?access_token=...`, `&api_key=...`: group 1 the parameter name, group 2 its value.
 _QUERY_PARAM = re.compile(r"[?&;]([A-Za-z0-9_.-]{1,256})=([^&#;\s]*)")
 # Values that are a credential whatever key holds them.

