@@ -14,6 +14,7 @@ import hashlib
 import html
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
@@ -42,8 +43,13 @@ def _normalize(name: str) -> str:
 
 
 class PackageIndex:
-    def __init__(self, wheels: Path, *, user: str = "ci", password: str = "secret") -> None:
+    def __init__(
+        self, wheels: Path, *, user: str = "ci", password: str = "secret", rate: int = 0
+    ) -> None:
         self.wheels = wheels
+        # Bytes per second for wheel downloads (0: as fast as loopback goes): a remote index
+        # is slower than loopback, and what a cache saves is download time.
+        self.rate = rate
         self.user = user
         self.password = password
         self.requests: list[tuple[str, int]] = []  # (path, status)
@@ -94,7 +100,9 @@ class PackageIndex:
             def log_message(self, *args: object) -> None:  # quiet
                 pass
 
-            def _send(self, status: int, body: bytes, ctype: str = "text/html") -> None:
+            def _send(
+                self, status: int, body: bytes, ctype: str = "text/html", cache: str = ""
+            ) -> None:
                 with index._lock:
                     index.requests.append((self.path, status))
                 self.send_response(status)
@@ -102,9 +110,18 @@ class PackageIndex:
                     self.send_header("WWW-Authenticate", 'Basic realm="imagec-test"')
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
+                if cache:  # as PyPI: files never change, pages for a while
+                    self.send_header("Cache-Control", cache)
                 self.end_headers()
-                if self.command != "HEAD":
+                if self.command == "HEAD":
+                    return
+                if not index.rate or ctype != "application/octet-stream":
                     self.wfile.write(body)
+                    return
+                step = max(1, index.rate // 20)
+                for at in range(0, len(body), step):
+                    self.wfile.write(body[at : at + step])
+                    time.sleep(len(body[at : at + step]) / index.rate)
 
             def do_HEAD(self) -> None:
                 self.do_GET()
@@ -137,7 +154,8 @@ class PackageIndex:
                 m = re.fullmatch(r"/files/([^/]+\.whl)", path)
                 if m and (index.wheels / m.group(1)).is_file():
                     body = (index.wheels / m.group(1)).read_bytes()
-                    self._send(200, body, "application/octet-stream")
+                    immutable = "max-age=365000000, immutable, public"
+                    self._send(200, body, "application/octet-stream", immutable)
                     return
                 self._send(404, b"not found\n", "text/plain")
 
