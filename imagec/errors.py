@@ -13,6 +13,7 @@ class ImagecError(Exception):
     """
 
     exit_code = 2
+    one_line = True  # escape line breaks and controls in the message too (bad input)
 
     def __init__(
         self,
@@ -40,6 +41,10 @@ class ImagecError(Exception):
                     where += f":{self.column}"
             where += ": "
         field = f"{self.field}: " if self.field else ""
+        if not self.one_line:
+            # A build failure ends with the output tail, lines on purpose; its place is still
+            # one line.
+            return f"{_one_line(where + field)}{self.message}"
         return _one_line(f"{where}{field}{self.message}")
 
 
@@ -65,9 +70,11 @@ class EngineError(ImagecError):
     """The container engine is missing, unreachable or refused a request (exit 1)."""
 
     exit_code = 1
+    one_line = False
 
 
 class BuildError(ImagecError):
     """A build step failed (exit 1)."""
 
     exit_code = 1
+    one_line = False
