@@ -94,6 +94,11 @@ class BuildContext:
     ) -> str:
         """Stream the deterministic tarball of ``entries`` (default: all) to ``fileobj``;
         return its sha256 hex. Files are opened beneath their roots, following no symlink."""
+        return self._archive(fileobj, entries)
+
+    def _archive(
+        self, fileobj: BinaryIO | None, entries: Iterable[ContextEntry] | None = None
+    ) -> str:
         entries = self.entries() if entries is None else entries
         with self._readers() as readers:
             opener = _opener(readers)
@@ -101,7 +106,7 @@ class BuildContext:
 
     @cached_property
     def tar_digest(self) -> str:
-        return self.write_tar(None)
+        return self._archive(None)
 
     @contextmanager
     def _readers(self) -> Iterator[dict[str, TreeReader]]:
