@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from imagec.backend.containerfile import render
 from imagec.errors import ImagecError, SpecError
+from imagec.model.pydantic_errors import render_validation_error
 
 if TYPE_CHECKING:
     from imagec.backend.buildcontext import BuildContext
@@ -102,10 +103,15 @@ class Backend:
         try:
             options = cls.Options.model_validate(raw)
         except ValidationError as exc:
-            err = exc.errors(include_url=False)[0]
-            key = ".".join(map(str, err["loc"])) or "?"
-            msg = "unknown option" if err["type"] == "extra_forbidden" else err["msg"]
-            raise SpecError(f"{msg} for backend {cls.name!r}", field=f"--option {key}") from None
+            # Options keep pydantic's own message ("Input should be 'oci' or 'docker'").
+            error = render_validation_error(
+                exc,
+                wording=lambda _loc, err: None if err["type"] == "extra_forbidden" else err["msg"],
+                unknown="unknown option",
+            )
+            raise SpecError(
+                f"{error.message} for backend {cls.name!r}", field=f"--option {error.field or '?'}"
+            ) from None
         return cls(options, **kwargs)
 
     @classmethod

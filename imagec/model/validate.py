@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
 
 from imagec.errors import SpecError
+from imagec.model.pydantic_errors import render_validation_error
 from imagec.model.spec import FIELD_NAMES, UNION_TAGS, Spec
-from imagec.spec.document import Document, format_loc
-from imagec.util.suggest import did_you_mean
+from imagec.spec.document import Document, Loc
 
 _LIST_OR_STRING = ("requirements", "entrypoint", "command")
 _TYPE_MESSAGES = {
@@ -36,29 +37,14 @@ def validate_spec(doc: Document) -> Spec:
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(doc, exc.errors(include_url=False)) from None
+        raise render_validation_error(
+            exc, doc, known=_known, wording=_message, skip=UNION_TAGS
+        ) from None
 
 
-def _first_error(doc: Document, errors: list[Any]) -> SpecError:
-    located = []
-    for err in errors:
-        loc = tuple(p for p in err["loc"] if p not in UNION_TAGS)
-        is_key = bool(loc) and loc[-1] == "[key]"
-        loc = loc[:-1] if is_key else loc
-        if (is_key or err["type"] == "extra_forbidden") and loc in doc.keys:
-            line, col = doc.keys[loc]
-        else:
-            line, col = doc.where(loc)
-        located.append(((line or 0, col or 0), loc, err))
-    located.sort(key=lambda item: item[0])
-    (line, col), loc, err = located[0]
-    return SpecError(
-        _message(loc, err),
-        file=doc.path,
-        line=line or None,
-        column=col or None,
-        field=format_loc(loc) or None,
-    )
+def _known(parent: Loc) -> Iterable[str]:
+    # Names an unknown key is matched against for a "did you mean": top-level keys only.
+    return FIELD_NAMES if not parent else ()
 
 
 def _type_name(value: Any) -> str:
@@ -67,14 +53,9 @@ def _type_name(value: Any) -> str:
     )
 
 
-def _message(loc: tuple, err: dict) -> str:
+def _message(loc: Loc, err: dict[str, Any]) -> str | None:
+    """The spec's own wording for common mistakes; None: the shared default."""
     kind = err["type"]
-    if kind == "extra_forbidden":
-        name = str(loc[-1])
-        hint = did_you_mean(name, FIELD_NAMES) if len(loc) == 1 else ""
-        return f"unknown field{hint}"
-    if kind == "value_error":
-        return str(err["ctx"]["error"])
     if kind == "list_type" and len(loc) == 1 and loc[0] in _LIST_OR_STRING:
         return f"expected a list of strings or a string, got {_type_name(err['input'])}"
     if kind in _TYPE_MESSAGES:
@@ -83,5 +64,4 @@ def _message(loc: tuple, err: dict) -> str:
         return f"{_TYPE_MESSAGES[kind]}, got {_type_name(got)}{hint}"
     if kind == "literal_error":
         return f"expected {err['ctx']['expected']}, got {err['input']!r}"
-    msg = err["msg"]
-    return msg[:1].lower() + msg[1:]
+    return None

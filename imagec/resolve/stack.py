@@ -41,6 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from imagec.errors import SpecError
+from imagec.model.pydantic_errors import render_validation_error
 from imagec.resolve.source_root import REPO_MARKER
 from imagec.spec.document import Document, Loc, format_loc
 from imagec.spec.loaders import load_yaml, read_text
@@ -267,23 +268,20 @@ def _select(repo_root: Path | None, selector: str, origin: str) -> Path:
 
 
 def _validation_error(doc: Document, error: ValidationError) -> SpecError:
-    # A misspelled key also makes its correct spelling "missing"; the typo explains both.
-    errors = error.errors(include_url=False)
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc: Loc = tuple(err["loc"])
-    if err["type"] == "extra_forbidden":
-        fields = StackSpec.model_fields if len(loc) == 1 else Component.model_fields
-        message = f"unknown field{did_you_mean(str(loc[-1]), fields)}"
-        line, column = doc.keys.get(loc) or doc.where(loc)
-    else:
-        if err["type"] == "string_pattern_mismatch":
-            message = f"{err['input']!r} must be letters, digits, '.', '_' and '-'"
-            if loc[-1] == "flavor":
-                message = f"{err['input']!r} must be lowercase letters, digits, '.', '_' and '-'"
-        else:
-            message = err["msg"][:1].lower() + err["msg"][1:]
-        line, column = doc.where(loc)
-    return SpecError(message, file=doc.path, line=line, column=column, field=format_loc(loc))
+    return render_validation_error(
+        error,
+        doc,
+        known=lambda parent: StackSpec.model_fields if not parent else Component.model_fields,
+        wording=_stack_wording,
+    )
+
+
+def _stack_wording(loc: Loc, err: dict[str, Any]) -> str | None:
+    if err["type"] != "string_pattern_mismatch":
+        return None
+    if loc[-1] == "flavor":
+        return f"{err['input']!r} must be lowercase letters, digits, '.', '_' and '-'"
+    return f"{err['input']!r} must be letters, digits, '.', '_' and '-'"
 
 
 def _check_components(doc: Document, spec: StackSpec) -> None:
