@@ -41,11 +41,21 @@ def write_spec(directory: Path, *, requirements: list[str], extra: str = "") -> 
     return spec
 
 
+# Names of this session's own: the engines' stores outlive a session, and a secret's content
+# is not part of a layer's cache key, so a name built before would come from the layer cache.
+RUN_ID = uuid.uuid4().hex[:8]
+PROBE_A, PROBE_B, PROBE_C = (f"probe-{x}-{RUN_ID}" for x in "abc")
+
+
+def module(project: str) -> str:
+    return project.replace("-", "_")
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory):
     wheels = tmp_path_factory.mktemp("wheels")
-    write_probe_wheel(wheels, "probe-a")
-    write_probe_wheel(wheels, "probe-b")
+    write_probe_wheel(wheels, PROBE_A)
+    write_probe_wheel(wheels, PROBE_B)
     with PackageIndex(wheels, user="ci", password=f"tok{uuid.uuid4().hex}") as served:
         yield served
 
@@ -72,7 +82,7 @@ def history_and_inspect(engine: Engine, ref: str) -> str:
 def test_private_index_install_leaves_no_credential(
     engine: Engine, engine_images: BaseImages, index: PackageIndex, tmp_path: Path
 ) -> None:
-    spec = write_spec(tmp_path / "project", requirements=["probe-a"])
+    spec = write_spec(tmp_path / "project", requirements=[PROBE_A])
     secret = tmp_path / "index-url"
     secret.write_text(index.auth_url)
     index.reset()
@@ -85,10 +95,11 @@ def test_private_index_install_leaves_no_credential(
     assert m, result.stdout
     tag = m.group(3).split()[0]
     engine.keep_until_stop(tag)
-    assert "probe_a-1.0-py3-none-any.whl" in index.downloads()
+    assert f"{module(PROBE_A)}-1.0-py3-none-any.whl" in index.downloads()
 
-    ran = run_container(engine, tag, ["python", "-c", "import probe_a; print(probe_a.VALUE)"])
-    assert ran.stdout.strip() == "probe-a 1.0"
+    code = f"import {module(PROBE_A)} as m; print(m.VALUE)"
+    ran = run_container(engine, tag, ["python", "-c", code])
+    assert ran.stdout.strip() == f"{PROBE_A} 1.0"
 
     password = index.password.encode()
     assert password not in image_bytes(engine, tag, tmp_path)
@@ -102,7 +113,7 @@ def test_private_index_install_leaves_no_credential(
 def test_env_secret_is_read_from_the_environment(
     engine: Engine, engine_images: BaseImages, index: PackageIndex, tmp_path: Path
 ) -> None:
-    spec = write_spec(tmp_path / "project", requirements=["probe-b"])
+    spec = write_spec(tmp_path / "project", requirements=[PROBE_B])
     env = cli_env({"MY_INDEX": index.auth_url})
     result = run_imagec(
         "build", str(spec), "--backend", engine.kind, "--url", engine.url,
@@ -140,3 +151,63 @@ def test_undeclared_secret_is_refused(tmp_path: Path) -> None:
     assert "--secret id=other: the spec declares no such secret (declared: pip_index)" in (
         result.stderr
     )
+
+
+@pytest.fixture(scope="module")
+def uv_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pinned uv's wheel, for the private index (the image installs uv from the index the
+    spec names, like any requirement). Downloaded once per machine into the test cache."""
+    import shutil
+    import sys
+
+    from support.engines import cache_dir
+
+    from imagec.plan.compiler import UV_REQUIREMENT
+
+    target = cache_dir() / "uv-wheel" / UV_REQUIREMENT.replace("==", "-")
+    found = sorted(target.glob("uv-*.whl")) if target.is_dir() else []
+    if not found:
+        tmp = tmp_path_factory.mktemp("uv-download")
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             "--platform", "manylinux_2_17_x86_64", "--python-version", "3.11",
+             "-d", str(tmp), UV_REQUIREMENT],
+            capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            pytest.skip(f"cannot download {UV_REQUIREMENT}: {proc.stderr.strip()[-300:]}")
+        target.mkdir(parents=True, exist_ok=True)
+        for wheel in tmp.glob("uv-*.whl"):
+            shutil.copy2(wheel, target / wheel.name)
+        found = sorted(target.glob("uv-*.whl"))
+    return found[0]
+
+
+def test_uv_installs_from_the_private_index(
+    engine: Engine, engine_images: BaseImages, uv_wheel: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    write_probe_wheel(wheels, PROBE_C)
+    shutil.copy2(uv_wheel, wheels / uv_wheel.name)
+    password = f"tok{uuid.uuid4().hex}"
+    with PackageIndex(wheels, password=password) as index:
+        spec = write_spec(tmp_path / "project", requirements=[PROBE_C])
+        spec.write_text(spec.read_text().replace("installer: pip", "installer: uv"))
+        secret = tmp_path / "index-url"
+        secret.write_text(index.auth_url)
+        result = run_imagec(
+            "build", str(spec), "--backend", engine.kind, "--url", engine.url,
+            "-O", "network=host", "--secret", f"id=pip_index,src={secret}",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        tag = BUILT.match(result.stdout.strip()).group(3).split()[0]
+        engine.keep_until_stop(tag)
+        assert f"{module(PROBE_C)}-1.0-py3-none-any.whl" in index.downloads()
+    code = f"import {module(PROBE_C)} as m; print(m.VALUE)"
+    ran = run_container(engine, tag, ["python", "-c", code])
+    assert ran.stdout.strip() == f"{PROBE_C} 1.0"
+    assert password not in history_and_inspect(engine, tag)
+    assert password not in result.stdout + result.stderr
