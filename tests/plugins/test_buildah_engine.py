@@ -116,7 +116,7 @@ def test_image_matches_the_containerfile_backend(
     containerfile = export(plugin_venv, project, "containerfile", tmp_path / "containerfile")
     reference = image_tags.new(podman_engine, "containerfile")
     podman_engine.client().images.build(
-        path=str(containerfile), dockerfile="Containerfile", tag=reference, rm=True
+        path=str(containerfile), dockerfile="Dockerfile", tag=reference, rm=True
     )
 
     ours, theirs = config(podman_engine, tag), config(podman_engine, reference)
