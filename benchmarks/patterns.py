@@ -1,7 +1,7 @@
 """Benchmark: .dockerignore matching, the linear automaton against the previous ``re`` matcher.
 
 Two parts, each run with imagec's matcher and with the matcher imagec had before (the Go
-regexps translated to Python ``re``, tests/context/go_re_oracle.py, with the same
+regexps translated to Python ``re``, tests/support/go_re_oracle.py, with the same
 per-pattern loop), side by side:
 
 1. Hostile patterns: ``*a*a*...*b`` and other shapes against paths of growing length.
@@ -29,9 +29,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "context"))
+sys.path.insert(0, str(REPO / "tests"))
 
-from go_re_oracle import translate  # noqa: E402
+from support.go_re_oracle import translate  # noqa: E402
 
 from imagec.context import DockerPattern, IgnoreMatcher, walk_context  # noqa: E402
 from imagec.context.pattern import EXACT, PREFIX, SUFFIX, go_regex_source  # noqa: E402
