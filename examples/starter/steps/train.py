@@ -1,0 +1,2 @@
+def train_step() -> None:
+    print("trained")
