@@ -28,7 +28,8 @@ def test_import_outside_the_source_root_is_an_error(tmp_path: Path, monkeypatch)
     (tmp_path / "steps" / "__init__.py").write_text("")
     (tmp_path / "steps" / "train.py").write_text("def t(): pass\n")
     (tmp_path / "pipelines" / "training.py").write_text(
-        "from imagec import pipeline\nfrom steps.train import t\n\n@pipeline()\ndef training(): t()\n"
+        "from imagec import pipeline\nfrom steps.train import t\n\n"
+        "@pipeline()\ndef training(): t()\n"
     )
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SpecError) as info:
