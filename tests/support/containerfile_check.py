@@ -8,6 +8,7 @@ The result is a list of IR-shaped tuples to compare with the plan's steps.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import dockerfile
-from support.buildkit_lex import Lex
 
 from imagec.plan.ir import (
     Arg,
@@ -33,6 +33,7 @@ from imagec.plan.ir import (
     User,
     Workdir,
 )
+from support.buildkit_lex import Lex
 
 REPO = Path(__file__).resolve().parents[2]
 HADOLINT_CONFIG = REPO / ".hadolint.yaml"
@@ -69,6 +70,16 @@ def _flag(flags: tuple[str, ...], name: str) -> str | None:
     return None
 
 
+def _mount(flag: str, original: str) -> tuple[str, str | None, str | None]:
+    """``--mount=type=cache,target=/x`` as ``(type, target, id)``. BuildKit reads the value as
+    one CSV record of ``key=value`` fields (encoding/csv)."""
+    assert flag.startswith("--mount="), f"unexpected RUN flag {flag!r} in {original!r}"
+    (record,) = csv.reader([flag.removeprefix("--mount=")])
+    fields = dict(field.split("=", 1) for field in record)
+    assert set(fields) <= {"type", "target", "id"}, original
+    return (fields["type"], fields.get("target"), fields.get("id"))
+
+
 def decode(cmd: Any) -> tuple:
     """One parsed instruction as ``(kind, *fields)``, shaped like the IR step."""
     kind = cmd.cmd.lower()
@@ -86,7 +97,10 @@ def decode(cmd: Any) -> tuple:
         raw = cmd.value
         pairs = tuple((_word(raw[i]), _word(raw[i + 1])) for i in range(0, len(raw), 2))
         return (kind, pairs)
-    if kind in ("run", "entrypoint", "cmd"):
+    if kind == "run":
+        assert cmd.json, f"RUN not in exec form: {cmd.original!r}"
+        return (kind, tuple(cmd.value), tuple(_mount(flag, cmd.original) for flag in cmd.flags))
+    if kind in ("entrypoint", "cmd"):
         assert cmd.json, f"{kind} not in exec form: {cmd.original!r}"
         assert not cmd.flags, cmd.original
         return (kind, tuple(cmd.value))
@@ -109,7 +123,9 @@ def expected(step: Step) -> tuple:
         return ("arg", step.name, step.default)
     if isinstance(step, Env | Label):
         return (step.kind, tuple(step.pairs))
-    if isinstance(step, Run | Entrypoint | Cmd):
+    if isinstance(step, Run):
+        return ("run", tuple(step.argv), tuple((m.type, m.target, m.id) for m in step.mounts))
+    if isinstance(step, Entrypoint | Cmd):
         return (step.kind, tuple(step.argv))
     if isinstance(step, Copy):
         return ("copy", tuple(step.sources), step.dest, step.chown)
