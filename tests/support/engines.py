@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import pytest
+
 from support.daemons import Daemon, reap_leftovers, session_dir, tail
 
 if TYPE_CHECKING:
@@ -233,7 +234,11 @@ def start_podman() -> Iterator[Engine]:
         sock = workdir / "podman.sock"
         log = workdir / "podman.log"
         conf = _podman_storage_conf(store, workdir, cached=lock_fd is not None)
-        env = {**os.environ, STORAGE_CONF_ENV: str(conf)}
+        # buildah keeps RUN --mount=type=cache directories in $TMPDIR/buildah-cache (default
+        # /var/tmp, shared by every podman on the machine): the session's own, gone with it.
+        tmpdir = workdir / "tmp"
+        tmpdir.mkdir()
+        env = {**os.environ, STORAGE_CONF_ENV: str(conf), "TMPDIR": str(tmpdir)}
         daemon = Daemon(
             "podman",
             ["podman", "system", "service", "--time=0", f"unix://{sock}"],

@@ -2,8 +2,8 @@
 
 At the end of a session an engine's store must hold the base images and nothing else: no
 image a test tagged, no untagged layer of a failed or interrupted build, no container
-(buildah's working containers included). :func:`clear_store` removes everything else and
-says what it found, so the session can report it (``tests/conftest.py``).
+(buildah's working containers included), no build cache. :func:`clear_store` removes
+everything else and says what it found, so the session can report it (``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -116,4 +116,9 @@ def clear_store(engine: Engine, keep: Iterable[str], earlier: set[str]) -> Lefto
             with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
                 client.images.remove(image_id, force=True)
     found.stuck = [f"{i[7:19]} {' '.join(t)}".strip() for i, t in _images(engine, keep_ids)]
+    if engine.kind == "docker":
+        # BuildKit's cache, RUN --mount=type=cache directories included: a pip cache kept
+        # for the next session would let it skip what a test means to run.
+        with contextlib.suppress(docker.errors.APIError):
+            client.api.prune_builds()
     return found
