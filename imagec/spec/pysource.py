@@ -89,8 +89,8 @@ def parse_source(source: bytes, path: Path) -> ast.Module:
         raise SpecError(
             f"invalid Python syntax: {e.msg}", file=path, line=e.lineno, column=e.offset
         ) from None
-    except ValueError as e:  # e.g. NUL bytes on some Python versions
-        raise SpecError(f"invalid Python source: {e}", file=path) from None
+    except ValueError as e:  # NUL bytes before 3.11.4 (later versions raise SyntaxError)
+        raise SpecError(f"invalid Python syntax: {e}", file=path) from None
     except (RecursionError, MemoryError):
         # CPython's parser gives up on very deep expressions (a 3,000-term sum) this way;
         # running the file would fail the same way.

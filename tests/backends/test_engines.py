@@ -273,13 +273,16 @@ def test_failing_step_names_step_instruction_and_output_and_tags_nothing(
     assert "Traceback" not in result.stderr
     error = result.stderr[result.stderr.index("imagec: error: ") :].splitlines()
     assert error[0].startswith("imagec: error: step ")
-    assert " failed: RUN [" in error[0] and '"-r", "/imagec/requirements/' in error[0]
+    assert " failed: RUN " in error[0] and '"-r", "/imagec/requirements/' in error[0]
     assert "(from requirements (imagec.yaml:3)): exit code 1" in error[0]
     assert error[-1] == "  | ERROR: No matching distribution found for imagec-missing==1.0"
     assert not image_exists(engine, content_tag(spec, engine.kind))
     assert not image_exists(engine, extra)
     layer = layer_before(result.stderr, '"-r", "/imagec/requirements/')
-    assert layer and containers_from(engine, layer) == []
+    if engine.kind == "docker":  # BuildKit keeps intermediate layers out of the engine
+        assert layer is None
+    else:
+        assert layer and containers_from(engine, layer) == []
 
 
 def test_ctrl_c_stops_the_build_cleanly(

@@ -1,7 +1,7 @@
 """Images that need more than pure Python: ``apt_packages`` from Debian's archive and a wheel
 with compiled extensions from PyPI, built by ``imagec build`` on the Debian base image.
 
-The build reaches deb.debian.org and pypi.org, so its RUN steps use the host's network
+The build reaches Debian's archive and the package index, so its RUN steps use the host's network
 (``-O network=host``; dockerd runs with ``--bridge=none``).
 """
 

@@ -17,7 +17,7 @@ archive (``apt-get update`` first: the package lists are not shipped). Documenta
 pages and translations are left out as in Debian's slim images.
 
 The tarballs are cached under ``<cache>/base-images/<key>``, the key being a digest of the
-recipe below, and built under a file lock (~40 s, with network access to deb.debian.org).
+recipe below, and built under a file lock (~40 s, with network access to Debian's archive).
 An engine imports an image only when its tag is missing or its
 ``org.imagec.test-base-recipe`` label names another key.
 

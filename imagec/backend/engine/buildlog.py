@@ -146,5 +146,6 @@ class BuildLog:
         return BuildError(head + "".join(f"\n  | {line}" for line in step.output))
 
 
-def _short(text: str, limit: int = 160) -> str:
+# Room for an install step's `--mount=...` flags and the start of its argv.
+def _short(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
