@@ -5,6 +5,10 @@ HTTP basic auth, counting every request (so tests and benchmarks can see what wa
         index.url            # http://127.0.0.1:PORT/simple (no credentials)
         index.auth_url       # http://ci:TOKEN@127.0.0.1:PORT/simple
         index.downloads()    # ["probe_a-1.0-py3-none-any.whl", ...] in request order
+
+With ``git=DIR`` it also serves the bare repositories under DIR read-only over git's "dumb"
+HTTP protocol (static files, after ``git update-server-info``), behind the same auth:
+``index.git_url("name.git")`` is ``http://127.0.0.1:PORT/git/name.git``.
 """
 
 from __future__ import annotations
@@ -44,9 +48,16 @@ def _normalize(name: str) -> str:
 
 class PackageIndex:
     def __init__(
-        self, wheels: Path, *, user: str = "ci", password: str = "secret", rate: int = 0
+        self,
+        wheels: Path,
+        *,
+        user: str = "ci",
+        password: str = "secret",
+        rate: int = 0,
+        git: Path | None = None,
     ) -> None:
         self.wheels = wheels
+        self.git = git
         # Bytes per second for wheel downloads (0: as fast as loopback goes): a remote index
         # is slower than loopback, and what a cache saves is download time.
         self.rate = rate
@@ -69,6 +80,9 @@ class PackageIndex:
     @property
     def auth_url(self) -> str:
         return f"http://{self.user}:{self.password}@127.0.0.1:{self.port}/simple"
+
+    def git_url(self, repository: str) -> str:
+        return f"http://127.0.0.1:{self.port}/git/{repository}"
 
     def downloads(self) -> list[str]:
         with self._lock:
@@ -157,6 +171,12 @@ class PackageIndex:
                     immutable = "max-age=365000000, immutable, public"
                     self._send(200, body, "application/octet-stream", immutable)
                     return
+                if index.git is not None and path.startswith("/git/"):
+                    root = index.git.resolve()
+                    file = (root / path.removeprefix("/git/")).resolve()
+                    if file.is_relative_to(root) and file.is_file():
+                        self._send(200, file.read_bytes(), "application/octet-stream")
+                        return
                 self._send(404, b"not found\n", "text/plain")
 
         return Handler
