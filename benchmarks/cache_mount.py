@@ -14,6 +14,10 @@ Target: with the cache mount the rebuild downloads only the new wheel and takes 
 time without it.
 
     python benchmarks/cache_mount.py [--runs 3] [--wheels 6] [--size-mb 8] [--rate-mb 20]
+                                     [--installer uv|pip]
+
+With uv the index also serves the pinned uv's wheel (the image installs uv from the spec's
+index), taken from the tests' cache (``support.uv_wheel``).
 """
 
 from __future__ import annotations
@@ -35,11 +39,12 @@ from support.baseimages import ensure_base_images  # noqa: E402
 from support.cli import cli_env, run_imagec  # noqa: E402
 from support.engines import start_docker, start_podman  # noqa: E402
 from support.package_index import PackageIndex, write_probe_wheel  # noqa: E402
+from support.uv_wheel import uv_wheel  # noqa: E402
 
 SPEC = """\
 image_name: imagec-bench/cache-{run}
 base_image: python:3.11-slim
-installer: pip
+installer: {installer}
 install_imagec: false
 copy_source: false
 copy_stack: false
@@ -47,10 +52,10 @@ install_stack_requirements: false
 index_url: ${{PIP_INDEX_URL}}
 secrets: [{{id: pip_index, env: PIP_INDEX_URL}}]
 requirements: {requirements}
-# pip keeps its HTTP cache for HTTPS indexes and trusted hosts only; a real private index is
-# HTTPS, this loopback one is plain HTTP.
-installer_args: ["--trusted-host", "127.0.0.1"]
 """
+# pip keeps its HTTP cache for HTTPS indexes and trusted hosts only; a real private index is
+# HTTPS, this loopback one is plain HTTP. uv caches either.
+PIP_ARGS = 'installer_args: ["--trusted-host", "127.0.0.1"]\n'
 
 
 def build(engine, spec: Path, secret: Path, cache: bool) -> float:
@@ -81,9 +86,12 @@ def measure(engine, index: PackageIndex, work: Path, opts, cache: bool):
         project = work / run
         project.mkdir()
         spec = project / "imagec.yaml"
-        spec.write_text(SPEC.format(run=run, requirements=names[:-1]))
+        extra = PIP_ARGS if opts.installer == "pip" else ""
+        text = SPEC.format(run=run, installer=opts.installer, requirements=names[:-1]) + extra
+        spec.write_text(text)
         build(engine, spec, secret, cache)
-        spec.write_text(SPEC.format(run=run, requirements=names))
+        text = SPEC.format(run=run, installer=opts.installer, requirements=names) + extra
+        spec.write_text(text)
         index.reset()
         times.append(build(engine, spec, secret, cache))
         fetched.append(len(index.downloads()))
@@ -99,11 +107,15 @@ def main() -> None:
     parser.add_argument("--size-mb", type=float, default=8)
     parser.add_argument("--rate-mb", type=float, default=20)
     parser.add_argument("--engines", default="docker,podman")
+    parser.add_argument("--installer", choices=("uv", "pip"), default="uv")
     opts = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="imagec-bench-cache-") as tmp:
         wheel_dir = Path(tmp) / "wheels"
         wheel_dir.mkdir()
+        if opts.installer == "uv":
+            uv = uv_wheel()
+            (wheel_dir / uv.name).write_bytes(uv.read_bytes())
         rate = int(opts.rate_mb * 1e6)
         password = f"bench{uuid.uuid4().hex}"
         with PackageIndex(wheel_dir, password=password, rate=rate) as index:
@@ -119,7 +131,7 @@ def main() -> None:
     print(f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(
         f"index: {opts.wheels}+1 wheels of {opts.size_mb:g} MB, served at "
-        f"{opts.rate_mb:g} MB/s; {opts.runs} runs, medians"
+        f"{opts.rate_mb:g} MB/s; installer {opts.installer}; {opts.runs} runs, medians"
     )
     print("| engine | cache mount | rebuild median s | min s | max s | wheels fetched |")
     print("|---|---|--:|--:|--:|--:|")

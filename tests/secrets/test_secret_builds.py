@@ -16,6 +16,8 @@ from support.cli import cli_env, run_imagec
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
 from support.package_index import PackageIndex, write_probe_wheel
+from support.uv_wheel import NoUvWheel
+from support.uv_wheel import uv_wheel as support_uv_wheel
 
 pytestmark = pytest.mark.engine
 
@@ -154,33 +156,11 @@ def test_undeclared_secret_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def uv_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pinned uv's wheel, for the private index (the image installs uv from the index the
-    spec names, like any requirement). Downloaded once per machine into the test cache."""
-    import shutil
-    import sys
-
-    from support.engines import cache_dir
-
-    from imagec.plan.compiler import UV_REQUIREMENT
-
-    target = cache_dir() / "uv-wheel" / UV_REQUIREMENT.replace("==", "-")
-    found = sorted(target.glob("uv-*.whl")) if target.is_dir() else []
-    if not found:
-        tmp = tmp_path_factory.mktemp("uv-download")
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "--platform", "manylinux_2_17_x86_64", "--python-version", "3.11",
-             "-d", str(tmp), UV_REQUIREMENT],
-            capture_output=True, text=True, check=False, timeout=300,
-        )  # fmt: skip
-        if proc.returncode != 0:
-            pytest.skip(f"cannot download {UV_REQUIREMENT}: {proc.stderr.strip()[-300:]}")
-        target.mkdir(parents=True, exist_ok=True)
-        for wheel in tmp.glob("uv-*.whl"):
-            shutil.copy2(wheel, target / wheel.name)
-        found = sorted(target.glob("uv-*.whl"))
-    return found[0]
+def uv_wheel() -> Path:
+    try:
+        return support_uv_wheel()
+    except NoUvWheel as e:
+        pytest.skip(str(e))
 
 
 def test_uv_installs_from_the_private_index(
