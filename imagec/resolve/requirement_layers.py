@@ -18,8 +18,12 @@ from imagec.resolve.requirements import (
     render_requirements_file,
     requirement_line,
 )
+from imagec.resolve.requirements.precedence import apply_user_pins, user_pins
 from imagec.resolve.stack import Stack
 from imagec.spec.document import Document, Origin, format_loc
+
+# Layers whose lines the user wrote; the others are integration defaults.
+_USER = frozenset({"file", "list"})
 
 
 def requirement_layers(
@@ -82,6 +86,15 @@ def requirement_layers(
     if listed:
         groups.append(("list", doc.origin("requirements"), "requirements", listed))
 
+    # The user's pins win over integration defaults (precedence.py); the user's own sources
+    # are checked against each other first, so a contradiction names both places.
+    users = [(header, lines) for key, _, header, lines in groups if key in _USER]
+    merge_sources(users)
+    pins = user_pins(users)
+    groups = [
+        (key, where, header, lines if key in _USER else apply_user_pins(lines, pins))
+        for key, where, header, lines in groups
+    ]
     merge_sources([(header, lines) for _, _, header, lines in groups])
     sources = []
     for n, (key, where, header, lines) in enumerate(groups, 1):

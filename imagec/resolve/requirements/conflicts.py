@@ -45,7 +45,7 @@ def as_line(item: Item, label: str) -> RequirementLine:
 def _check_versions(lines: list[RequirementLine]) -> None:
     by_name: dict[str, list[RequirementLine]] = {}
     for line in lines:
-        if line.requirement is not None:
+        if line.requirement is not None and not line.omitted:
             by_name.setdefault(canonicalize_name(line.requirement.name), []).append(line)
     for name, group in by_name.items():
         for i, a in enumerate(group):
@@ -143,7 +143,7 @@ def _check_hashes(lines: list[RequirementLine]) -> None:
     if hashed is None:
         return
     for line in lines:
-        if line.requirement is not None and not line.constraint and not line.hashes:
+        if line.requirement is not None and not (line.constraint or line.hashes or line.omitted):
             raise SpecError(
                 f"'{bare(line.text)}' from {line.origin} has no --hash, but {hashed.origin} "
                 "turns on pip's hash checking, which needs a hash for every requirement",

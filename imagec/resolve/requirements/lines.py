@@ -43,6 +43,13 @@ class RequirementLine:
     source: str = ""  # label for messages and the rendered header: "integration 'pytorch'"
     constraint: bool = False  # from a -c file: limits versions, installs nothing
     hashes: tuple[str, ...] = ()
+    # Other per-requirement options pip allows in a file, each one token as rendered:
+    # ``--config-settings=key=value``, ``--global-option=--no-user-cfg``.
+    line_options: tuple[str, ...] = ()
+    # Provenance shown as a comment above the line: why a default gave way to a user's pin.
+    note: str = ""
+    # A default left out because a user source installs the package: only its note is written.
+    omitted: bool = False
 
     @property
     def origin(self) -> str:
@@ -55,7 +62,8 @@ class RequirementLine:
     def render(self) -> str:
         if self.option is not None:
             return self.option.render()
-        return " ".join([str(self.requirement), *(f"--hash={h}" for h in self.hashes)])
+        hashes = (f"--hash={h}" for h in self.hashes)
+        return " ".join([str(self.requirement), *self.line_options, *hashes])
 
 
 Item = RequirementLine | Requirement | str

@@ -45,7 +45,15 @@ def _sorted_requirements(lines: list[RequirementLine]) -> list[str]:
     reqs = [line for line in lines if line.requirement is not None]
     # Stable sort: lines for the same package keep their merge order.
     reqs.sort(key=lambda line: canonicalize_name(line.requirement.name))  # type: ignore[union-attr]
-    return _unique(line.render() for line in reqs)
+    return _unique(_with_note(line) for line in reqs)
+
+
+def _with_note(line: RequirementLine) -> str:
+    """The line, after a comment that says why it is (or, when omitted, is not) there."""
+    if not line.note:
+        return line.render()
+    note = "# " + " ".join(line.note.split())  # one line, whatever the note holds
+    return note if line.omitted else f"{note}\n{line.render()}"
 
 
 def _unique(items: Iterator[str]) -> list[str]:
