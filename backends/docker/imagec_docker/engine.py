@@ -40,6 +40,7 @@ def _ping(api: docker.APIClient) -> None:
 
 class DockerSession(SdkSession):
     engine = "docker"
+    sdk = "docker"
     sdk_missing = "the Docker SDK is not installed; install it with `pip install 'docker>=7'`"
     client: docker.APIClient
 
@@ -81,6 +82,12 @@ class DockerSession(SdkSession):
             "start `dockerd` or set DOCKER_HOST; install with `apt-get install docker.io` "
             "(imagec's test machines: `bash .ci/engines.sh`)"
         )
+
+    @classmethod
+    def plain_http(cls, where: str) -> bool:
+        # TLS (as docker-py reads it from the environment) is the SDK's to speak.
+        tls = os.environ.get("DOCKER_TLS_VERIFY") or os.environ.get("DOCKER_CERT_PATH")
+        return super().plain_http(where) and not (tls and where.startswith("tcp://"))
 
     @classmethod
     def probe(cls, url: str | None, where: str) -> None:
@@ -177,3 +184,4 @@ class DockerSession(SdkSession):
 
 connect = DockerSession.connect
 health = DockerSession.health
+inspect_session = DockerSession.inspect_session

@@ -32,6 +32,7 @@ def _client(url: str) -> podman.PodmanClient:
 
 class PodmanSession(SdkSession):
     engine = "podman"
+    sdk = "podman"
     sdk_missing = "the Podman SDK is not installed; install it with `pip install 'podman>=5'`"
     client: podman.PodmanClient
 
@@ -175,6 +176,7 @@ class PodmanSession(SdkSession):
 
 connect = PodmanSession.connect
 health = PodmanSession.health
+inspect_session = PodmanSession.inspect_session
 
 
 def _image_id(value: str) -> str:

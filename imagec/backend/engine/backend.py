@@ -1,7 +1,8 @@
 """The part of an engine backend that does not depend on the engine.
 
-A backend names its engine module: one with ``connect(url) -> EngineSession`` (a context
-manager) and ``health() -> Health``; everything else -- options, build, inspect -- is here.
+A backend names its engine module: one with ``connect(url)`` and ``inspect_session(url)``
+(context managers yielding an ``EngineSession``) and ``health() -> Health``; everything else
+-- options, build, inspect -- is here.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class EngineBackend(Backend):
         # Lazy, as the flow below: every command loads the backends, few inspect or build.
         from imagec.backend.engine.inspection import inspect_image
 
-        with self.engine().connect(self.url) as session:
+        with self.engine().inspect_session(self.url) as session:
             return inspect_image(session, image)
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:

@@ -38,9 +38,10 @@ def run(args: argparse.Namespace) -> int:
                 "status": "ok" if health.ok else "missing",
                 "reason": None if health.ok else (health.reason or "unavailable"),
                 "description": cls.description,
-                "options": cls.Options.model_json_schema().get("properties", {}),
             }
         )
+        if args.json:  # the schema costs more than the table; only --json shows it
+            rows[-1]["options"] = cls.Options.model_json_schema().get("properties", {})
     failures = [
         {"name": f.name, "distribution": f.distribution, "error": f.error} for f in plugins.failures
     ]
