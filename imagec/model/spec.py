@@ -192,7 +192,7 @@ def _by_type(value: Any) -> str:
 
 
 # Tags of the tagged unions below; they are dropped from error locations.
-UNION_TAGS = frozenset({"path", "list", "shell", "exec"})
+UNION_TAGS = frozenset({"path", "list", "shell", "exec", "table"})
 
 Requirements = Annotated[
     Annotated[list[RequirementStr], Tag("list")] | Annotated[RelPath, Tag("path")],
@@ -240,6 +240,51 @@ class BuildSecret(StrictModel):
         return self.env or re.sub(r"[.-]", "_", self.id).upper()
 
 
+# Lock files and project metadata imagec can pin from, by file name (PEP 751 also allows
+# `pylock.NAME.toml`); each is exported by its own tool (resolve/lockfiles/).
+LOCK_FILE_NAMES = ("uv.lock", "poetry.lock", "pylock.toml", "pyproject.toml", "Pipfile.lock")
+_PYLOCK_NAME = re.compile(r"pylock\.[^.\s/]+\.toml")
+
+
+def _lock_file_path(value: str) -> str:
+    name = value.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    if name not in LOCK_FILE_NAMES and not _PYLOCK_NAME.fullmatch(name):
+        raise ValueError(
+            f"{show(value)} is not a lock file imagec reads (file names: "
+            f"{', '.join(LOCK_FILE_NAMES)}, pylock.NAME.toml)"
+        )
+    return value
+
+
+LockPath = Annotated[RelPath, AfterValidator(_lock_file_path)]
+# Extra and dependency-group names (PEP 685 / PEP 735); they become arguments of the tools.
+GroupName = Annotated[
+    str, _pattern(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,98}[A-Za-z0-9])?", "name", "gpu")
+]
+
+
+class LockFile(StrictModel):
+    """A lock file with the optional parts of the project to install."""
+
+    path: LockPath = Field(description="The lock file (relative to the spec file).")
+    extras: list[GroupName] = Field(
+        default_factory=list,
+        description="Optional-dependency groups (`[project.optional-dependencies]`, poetry "
+        "extras) to install too.",
+    )
+    groups: list[GroupName] = Field(
+        default_factory=list,
+        description="Dependency groups (PEP 735, poetry groups, Pipfile categories) to install "
+        "too; development groups are left out unless named here.",
+    )
+
+
+LockFileEntry = Annotated[
+    Annotated[LockPath, Tag("path")] | Annotated[LockFile, Tag("table")],
+    Discriminator(lambda v: "path" if isinstance(v, str) else "table"),
+]
+
+
 class Spec(StrictModel):
     """A pipeline-image spec: what goes into the image and how it starts."""
 
@@ -272,6 +317,14 @@ class Spec(StrictModel):
     required_integrations: list[IntegrationName] = Field(
         default_factory=list,
         description="Integrations whose pip requirements (and system packages) are installed.",
+    )
+    lock_files: list[LockFileEntry] = Field(
+        default_factory=list,
+        description="Project dependencies pinned by a lock file: `uv.lock`, `poetry.lock`, "
+        "`pylock.toml`, `Pipfile.lock`, or a `pyproject.toml` resolved at compile time. Each "
+        "is exported by its own tool into a hash-pinned requirements file, installed after "
+        "the integrations and before `requirements`. An entry is a path or "
+        "`{path, extras, groups}`.",
     )
     install_stack_requirements: bool = Field(
         True,

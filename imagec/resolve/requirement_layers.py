@@ -10,6 +10,7 @@ from imagec.model.requirement import requirements_file_of
 from imagec.model.spec import Spec, check_apt_package
 from imagec.resolve.inputs import RequirementsSource, requirements_file_name
 from imagec.resolve.integrations.registry import IntegrationRegistry
+from imagec.resolve.lockfiles import lock_file_sources
 from imagec.resolve.requirements import (
     RequirementLine,
     merge_sources,
@@ -23,7 +24,7 @@ from imagec.resolve.stack import Stack
 from imagec.spec.document import Document, Origin, format_loc
 
 # Layers whose lines the user wrote; the others are integration defaults.
-_USER = frozenset({"file", "list"})
+_USER = frozenset({"lock", "file", "list"})
 
 
 def requirement_layers(
@@ -67,6 +68,11 @@ def requirement_layers(
             lines = integration_lines(stack_names, None)
             header = f"stack {stack.name!r} integrations: {', '.join(stack_names)}"
             groups.append(("stack", Origin("stack", stack.path.name), header, lines))
+
+    # Project and lock-file dependencies (lockfiles/): after the integrations, before the
+    # user's requirements.
+    for lock in lock_file_sources(doc, spec):
+        groups.append(("lock", lock.origin, lock.header, lock.lines))
 
     entries = [spec.requirements] if isinstance(spec.requirements, str) else spec.requirements
     listed = []

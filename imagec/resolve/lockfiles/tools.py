@@ -1,0 +1,122 @@
+"""Running the lock-file tools (uv, poetry, pipenv) on a copy of the user's files: found on
+PATH or beside imagec's own Python, bounded in time and output, never in the user's tree."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from imagec.util.fsutil import read_user_bytes
+from imagec.util.secrets import redact_credentials
+
+# A real export is a few kilobytes; a resolution against an index can take a while.
+MAX_OUTPUT = 8 * 1024 * 1024
+DEFAULT_TIMEOUT = 120.0
+RESOLVE_TIMEOUT = 600.0
+MAX_MESSAGE_LINE = 300
+
+# What to install for each tool, named in the error when it is missing.
+INSTALL_HINTS = {
+    "uv": "pip install uv",
+    "poetry": "pip install poetry poetry-plugin-export",
+    "pipenv": "pip install pipenv",
+}
+# Colour, progress bars and prompts only get in the way of reading the output.
+QUIET_ENV = {
+    "NO_COLOR": "1",
+    "UV_NO_PROGRESS": "1",
+    "PIPENV_NOSPIN": "1",
+    "PIPENV_YES": "1",
+    "PIPENV_VERBOSITY": "-1",
+    "PIPENV_IGNORE_VIRTUALENVS": "1",
+}
+
+
+class ToolError(Exception):
+    """A tool is missing, failed or misbehaved; the message is one line."""
+
+
+def find_tool(name: str, needed_for: str) -> str:
+    """The executable ``name``: on PATH, else among the scripts of imagec's own environment."""
+    found = shutil.which(name)
+    if found:
+        return found
+    for directory in {Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))}:
+        candidate = directory / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    raise ToolError(
+        f"{needed_for} needs `{name}`, which is neither on PATH nor in imagec's environment; "
+        f"install it (`{INSTALL_HINTS.get(name, 'pip install ' + name)}`)"
+    )
+
+
+@contextlib.contextmanager
+def staged(files: Sequence[tuple[Path, str]]) -> Iterator[Path]:
+    """A temporary directory holding copies of ``files`` (path, name in the copy), read with
+    imagec's bounded reader: the tools run there, so whatever they write stays out of the
+    user's tree, and they see only the files named."""
+    with tempfile.TemporaryDirectory(prefix="imagec-lock-") as tmp:
+        work = Path(tmp) / "project"
+        work.mkdir()
+        for path, name in files:
+            (work / name).write_bytes(read_user_bytes(path, "lock file"))
+        yield work
+
+
+def run_tool(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of ``argv``, killed with its process group after
+    ``timeout`` seconds; output past ``MAX_OUTPUT`` bytes is an error, not read."""
+    full_env = {**os.environ, **QUIET_ENV, **(env or {})}
+    name = Path(argv[0]).name
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,  # so a timeout ends the tool's children too
+            )
+        except OSError as exc:
+            raise ToolError(f"cannot run `{name}`: {exc.strerror or exc}") from None
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise ToolError(f"`{name} {argv[1]}` took longer than {timeout:.0f} s") from None
+        texts = []
+        for stream in (out, err):
+            stream.seek(0)
+            data = stream.read(MAX_OUTPUT + 1)
+            if len(data) > MAX_OUTPUT:
+                raise ToolError(f"`{name} {argv[1]}` wrote more than {MAX_OUTPUT} bytes")
+            texts.append(data.decode("utf-8", "replace"))
+    return code, texts[0], texts[1]
+
+
+def last_line(text: str) -> str:
+    """The last line of a tool's message that says something, for a one-line error."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return "(no message)"
+    line = redact_credentials(lines[-1][:2000])  # ImagecError escapes and caps the message
+    return line if len(line) <= MAX_MESSAGE_LINE else line[:MAX_MESSAGE_LINE] + "..."
