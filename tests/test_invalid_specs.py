@@ -14,8 +14,9 @@ EXPECTED: dict[str, str] = yaml.safe_load((INVALID / "expected.yaml").read_text(
 
 
 def test_every_fixture_has_an_expectation() -> None:
+    # A key may name a file inside a fixture directory (a project layout: DIR/FILE.py).
     names = {p.name for p in INVALID.iterdir() if p.name != "expected.yaml"}
-    assert names == set(EXPECTED) - {"missing.yaml"}
+    assert names == {key.split("/")[0] for key in EXPECTED} - {"missing.yaml"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

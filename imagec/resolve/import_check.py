@@ -5,9 +5,11 @@ the modules the image holds (the source root, less what the ignore file excludes
 way the image's default command searches them. Then, per import:
 
 - found in the image: fine;
-- a local module the ignore file excludes, or one that exists beside the source root but not
-  in it (``pipelines/training.py:2: 'steps.train' is not in the image: source root is
-  pipelines/``): an error when the import runs whenever the module is imported, else a hint;
+- a local module the ignore file excludes (judged as the context walk judges it), one that
+  exists beside the source root but not in it (``pipelines/training.py:2: 'steps.train' is
+  not in the image: source root is pipelines/``), or one in the image that the image's command
+  cannot import (a ``src/`` package below the source root, run by path): an error when the
+  import runs whenever the module is imported, else a hint;
 - ``importlib.import_module(...)`` and friends: a hint, the check cannot see them;
 - third-party: a hint when no requirement source names the distribution that provides it in
   the running environment (``importlib.metadata.packages_distributions()``), never an error.
@@ -27,7 +29,9 @@ from functools import cache
 from pathlib import Path
 
 from imagec.context.dockerignore import read_ignore_file
+from imagec.context.pattern import IgnoreMatcher, MatchState
 from imagec.errors import SpecError
+from imagec.resolve.source_root import import_root
 from imagec.spec.imports import Graph, Import, find_module, follow
 
 # How far above the source root a misplaced local module is looked for (stat only).
@@ -52,23 +56,41 @@ def check_imports(
     requirement_texts: Iterable[str],
     hint: Callable[[str], None] | None = None,
 ) -> list[Finding]:
-    """Check ``pipeline_file``'s imports against the image; raise the first error, report
-    hints through ``hint`` (stderr by default), and return every finding."""
+    """Check ``pipeline_file``'s imports against the image; report hints through ``hint``
+    (stderr by default), then raise the first error, else return every finding. Hints come
+    first so that one explaining the error (a dynamic import, say) is seen with it."""
     root = root.absolute()
-    matcher = read_ignore_file(ignore_file).matcher if ignore_file is not None else None
-    graph = follow(pipeline_file.absolute(), [p.absolute() for p in image_path])
-    findings = _findings(graph, root, matcher, set(_requirement_names(requirement_texts)))
+    search = [p.absolute() for p in image_path]
+    ignore = None
+    if ignore_file is not None:
+        ignore = (read_ignore_file(ignore_file).matcher, _display(ignore_file))
+    graph = follow(pipeline_file.absolute(), search)
+    # Where the pipeline's package imports from on this machine, when the image's command
+    # does not search it (a src/ package below an imagec repository's root, run by path).
+    found = import_root(pipeline_file)
+    unsearched = []
+    if found is not None and found.path not in search and _inside(found.path, root) is not None:
+        unsearched.append(found.path)
+    provided = set(_requirement_names(requirement_texts))
+    findings = _findings(graph, root, ignore, provided, unsearched)
+    say = hint or (lambda text: print(f"imagec: hint: {text}", file=sys.stderr))
+    for f in findings:
+        if not f.error:
+            say(f"{_display(f.file)}:{f.line}: {f.message}")
     errors = [f for f in findings if f.error]
     if errors:
         first = errors[0]
         raise SpecError(first.message, file=_display(first.file), line=first.line)
-    say = hint or (lambda text: print(f"imagec: hint: {text}", file=sys.stderr))
-    for f in findings:
-        say(f"{_display(f.file)}:{f.line}: {f.message}")
     return findings
 
 
-def _findings(graph: Graph, root: Path, matcher, provided: set[str]) -> list[Finding]:
+def _findings(
+    graph: Graph,
+    root: Path,
+    ignore: tuple[IgnoreMatcher, str] | None,
+    provided: set[str],
+    unsearched: list[Path],
+) -> list[Finding]:
     out: list[Finding] = []
     above = [root.parent, *list(root.parents)[1:_LEVELS_ABOVE]]
     reported: set[tuple[Path, int, str]] = set()
@@ -88,11 +110,21 @@ def _findings(graph: Graph, root: Path, matcher, provided: set[str]) -> list[Fin
             rel = _inside(where, root)
             if rel is None:
                 continue  # found beside the pipeline file, outside the root: FILE form only
-            if matcher is not None and matcher.excluded(rel):
-                add(imp, f"'{imp.module}' is excluded from the image by the ignore file", True)
+            if ignore is not None and not _sent(ignore[0], rel):
+                add(imp, f"'{imp.module}' is excluded from the image by {ignore[1]}", True)
             continue
         if top in graph.modules:
             continue  # a local package without that submodule: running says so, not the check
+        unreachable = find_module(imp.module, unsearched)
+        if unreachable is not None and not _provided(top, provided):
+            shown = _display(unsearched[0])
+            add(
+                imp,
+                f"'{imp.module}' is not importable in the image: it imports from {shown}/, "
+                "which the image's command does not search",
+                True,
+            )
+            continue
         elsewhere = find_module(imp.module, above)
         if elsewhere is not None and elsewhere.is_file() and not _installed(top):
             shown = _display(root)
@@ -114,6 +146,27 @@ def _findings(graph: Graph, root: Path, matcher, provided: set[str]) -> list[Fin
                 )
             )
     return out
+
+
+def _sent(matcher: IgnoreMatcher, rel: str) -> bool:
+    """Whether the context walk sends ``rel`` (a file): each directory on the way is judged
+    with its parent's results, and an excluded one is entered only when a ``!`` pattern may
+    bring something back below it (imagec.context.walk)."""
+    parts = rel.split("/")
+    state: MatchState | None = None
+    for i in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:i])
+        skip, state = matcher.match_child(prefix, state)
+        if i == len(parts):
+            return not skip
+        if skip and not (matcher.has_exceptions and matcher.may_descend(prefix)):
+            return False
+    return True
+
+
+def _provided(top: str, provided: set[str]) -> bool:
+    """A requirement installs ``top`` in the image (the project itself, ``pip install .``)."""
+    return _normal(top) in provided or any(_normal(d) in provided for d in _distributions(top))
 
 
 def _requirement_names(texts: Iterable[str]) -> Iterable[str]:

@@ -1,0 +1,1 @@
+"""Churn scoring, laid out as an installable ``src/`` package."""
