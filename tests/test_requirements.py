@@ -82,9 +82,21 @@ def test_parse_requirement():
             "the image build cannot see; publish the package to an index or refer to it by URL",
         ),
         (
-            "git+https://github.com/org/repo",
-            "p.py:7:1: requirements[0]: 'git+https://github.com/org/repo' is a bare URL; write "
-            "it as 'NAME @ URL' so pip knows the name",
+            "git+file:///home/me/repo",
+            "p.py:7:1: requirements[0]: 'git+file:///home/me/repo' points at a local file; "
+            "publish the package to an index or refer to it by URL",
+        ),
+        (
+            "gopher://host/pkg-1.0.tar.gz",
+            "p.py:7:1: requirements[0]: 'gopher://host/pkg-1.0.tar.gz' is not a URL pip installs "
+            "from (schemes: http(s), ftp, git+https, git+ssh, hg+https, svn+https, bzr+https, ...)",
+        ),
+        (
+            "https://u:hunter2@host/x-1.0-py3-none-any.whl",
+            "p.py:7: requirements[0]: 'https://***@host/x-1.0-py3-none-any.whl' contains a "
+            "password or token, which would be stored in the image; pass it as a build secret: "
+            "declare it in `secrets`, write ${NAME} in its place, and run "
+            "`imagec build SPEC --secret id=NAME,env=VAR`",
         ),
         (
             "pkg @ file:///home/me/pkg",
@@ -269,7 +281,20 @@ def test_unreadable_file(tmp_path):
             "stored in the image; pass it as a build secret: declare it in `secrets`, write "
             "${NAME} in its place, and run `imagec build SPEC --secret id=NAME,env=VAR`",
         ),
-        ("torch --no-deps", "per-requirement option '--no-deps' is not supported (only --hash is)"),
+        (
+            "torch --no-deps",
+            "per-requirement option '--no-deps' is not one pip reads in a file (--hash, "
+            "--global-option, --config-settings)",
+        ),
+        (
+            "torch --install-option=--x",
+            "per-requirement option '--install-option': pip 23.1 removed it; use --config-settings",
+        ),
+        ("torch -C novalue", "--config-settings 'novalue' is not 'KEY=VALUE'"),
+        (
+            "torch --global-option 'a b'",
+            "--global-option value 'a b' holds ' '; pip would not read it back as one value",
+        ),
         ("torch --hash=abc", "--hash 'abc' is not 'algorithm:hexdigest'"),
         ("--pre 'unclosed", "cannot split '--pre 'unclosed': No closing quotation"),
     ],
@@ -344,24 +369,36 @@ def test_compatible_or_undecided_duplicates_are_kept(a, b):
     ]
 
 
-def test_two_index_urls(tmp_path):
-    a = write(tmp_path / "a.txt", "-i https://one.example.com/simple\n")
+def test_two_index_urls_in_one_source(tmp_path):
+    a = write(tmp_path / "a.txt", "-i https://one.example.com/simple\n-r b.txt\n")
     b = write(tmp_path / "b.txt", "--index-url https://two.example.com/simple\n")
-    sources = [("first", read_requirements_file(a)), ("second", read_requirements_file(b))]
+    sources = [("first", read_requirements_file(a))]
     assert merge_error(sources) == (
         f"{a}:1: two index URLs: 'https://one.example.com/simple' from first ({a}:1) and "
-        f"'https://two.example.com/simple' from second ({b}:1); pip uses one --index-url, "
+        f"'https://two.example.com/simple' from first ({b}:1); pip uses one --index-url, "
         "add the other with --extra-index-url"
     )
 
 
-def test_hash_checking_needs_every_requirement_hashed(tmp_path):
-    path = write(tmp_path / "r.txt", "requests==2.31.0 --hash=sha256:abc123\n")
+def test_an_index_per_source(tmp_path):
+    """Each source is its own install step, so each may have its own index."""
+    a = write(tmp_path / "a.txt", "-i https://download.pytorch.org/whl/cpu\ntorch\n")
+    b = write(tmp_path / "b.txt", "--index-url https://two.example.com/simple\npandas\n")
+    sources = [("first", read_requirements_file(a)), ("second", read_requirements_file(b))]
+    lines = merge_sources(sources)
+    first = render_requirements_file([ln for ln in lines if ln.source == "first"])
+    assert "--index-url https://download.pytorch.org/whl/cpu\ntorch\n" in first
+
+
+def test_hash_checking_needs_every_requirement_of_its_source_hashed(tmp_path):
+    path = write(tmp_path / "r.txt", "requests==2.31.0 --hash=sha256:abc123\npandas\n")
     sources = [("locked", read_requirements_file(path)), ("integration 'pytorch'", ["torch>=2"])]
     assert merge_error(sources) == (
-        f"'torch>=2' from integration 'pytorch' has no --hash, but locked ({path}:1) turns on "
-        "pip's hash checking, which needs a hash for every requirement"
+        f"{path}:2: 'pandas' from locked ({path}:2) has no --hash, but locked ({path}:1) turns "
+        "on pip's hash checking, which needs a hash for every requirement"
     )
+    # Another source is another install step, with hash checking of its own.
+    merge_sources([("locked", sources[0][1][:1]), sources[1]])
 
 
 def test_bad_string_in_a_source_names_the_source():
@@ -479,7 +516,7 @@ def test_all_three_sources_of_a_pipeline_file(tmp_path):
     ("entry", "message"),
     [
         ("pkg @ file:///x", "points at a local file"),
-        ("https://example.com/pkg.whl", "is a bare URL"),
+        ("git+file:///x", "points at a local file"),
         ("pkg @ https://user:hunter2@example.com/pkg.whl", "contains a password or token"),
         ("./local/pkg", "is a local path"),
     ],

@@ -5,8 +5,10 @@ entries with it, and resolution checks requirement files' lines with it."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 
 from imagec.errors import SpecError
@@ -16,6 +18,67 @@ from imagec.util.text import bare, show
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 REQUIREMENTS_FILE_PREFIXES = ("-r ", "--requirement ", "--requirement=")
+
+# The schemes pip installs a bare URL from (pip's ``is_url``: http, https, ftp and its VCS
+# schemes); ``file`` and ``VCS+file`` name this machine's files, which the build cannot see.
+_VCS = ("git", "hg", "svn", "bzr")
+_REMOTE_VCS = {
+    "git": ("http", "https", "ssh", "git"),
+    "hg": ("http", "https", "ssh", "static-http"),
+    "svn": ("ssh", "http", "https", "svn"),
+    "bzr": ("http", "https", "ssh", "sftp", "ftp", "lp"),
+}
+URL_SCHEMES = frozenset(
+    {"http", "https", "ftp"}
+    | {f"{vcs}+{transport}" for vcs, transports in _REMOTE_VCS.items() for transport in transports}
+)
+_LOCAL_SCHEMES = frozenset({"file", *(f"{vcs}+file" for vcs in _VCS)})
+
+
+@dataclass(frozen=True)
+class UrlRequirement:
+    """A requirement pip installs from a URL that names no project, as pip reads it
+    (``pip._internal.req.constructors.parse_req_from_line``): ``URL`` or ``URL ; marker``
+    (a URL's marker follows ``"; "``), e.g. ``git+https://github.com/huggingface/diffusers``
+    or ``https://host/x-1.0-py3-none-any.whl``; pip finds the name when it installs."""
+
+    url: str
+    marker: Marker | None = None
+    text: str = ""  # as written: pip keeps the line's text, so a rewrite keeps it too
+
+    def __str__(self) -> str:
+        if self.text:
+            return self.text
+        return self.url if self.marker is None else f"{self.url} ; {self.marker}"
+
+
+def _url_requirement(text, fail, file, line, field) -> UrlRequirement:
+    url, sep, marker_text = text.partition("; ")
+    url = url.strip()
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in _LOCAL_SCHEMES:
+        raise fail(f"'{bare(text)}' points at a local file; {_LOCAL_HINT}")
+    if scheme not in URL_SCHEMES or url.rstrip("/").endswith(":"):
+        known = "http(s), ftp, git+https, git+ssh, hg+https, svn+https, bzr+https, ..."
+        raise fail(f"'{bare(text)}' is not a URL pip installs from (schemes: {known})")
+    if re.search(r"\s", url):
+        raise fail(
+            f"invalid requirement {show(text)}: a URL ends at a space; write a marker after '; '"
+        )
+    marker = None
+    if sep:
+        try:
+            marker = Marker(marker_text.strip())
+        except InvalidMarker as e:
+            reason, _ = _explain(str(e))
+            raise fail(f"invalid requirement '{bare(text)}': {reason}") from None
+    option = next((w for w in str(marker or "").split(" ") if w.startswith("-")), None)
+    if option is not None:
+        raise fail(
+            f"invalid requirement {show(text)}: pip would read {show(option)} in it as an option"
+        )
+    check_credentials(url, file, line, field)
+    return UrlRequirement(url, marker, text)
 
 
 def requirements_file_of(value: str) -> str | None:
@@ -32,14 +95,18 @@ def checked_requirement(
     line: int | None,
     column: int | None,
     field: str | None,
-) -> Requirement:
+) -> Requirement | UrlRequirement:
+    """``text`` as pip reads a requirement: ``NAME[extras] SPEC ; marker``, ``NAME @ URL``, or
+    a URL without a name (``UrlRequirement``); refused when an image build could not install it
+    (a local path, a ``file:`` URL) or it would store a credential in the image."""
+
     def fail(message: str, offset: int | None = None) -> SpecError:
         col = column + offset if column is not None and offset is not None else column
         return SpecError(message, file=file, line=line, column=col, field=field)
 
     looks_like_url = bool(URL.match(text)) or text.startswith(("git+", "hg+", "svn+", "bzr+"))
     if looks_like_url:
-        raise fail(f"'{bare(text)}' is a bare URL; write it as 'NAME @ URL' so pip knows the name")
+        return _url_requirement(text, fail, file, line, field)
     if _is_local_path(text):
         raise fail(
             f"'{bare(text)}' is a local path, which the image build cannot see; {_LOCAL_HINT}"

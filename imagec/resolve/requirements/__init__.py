@@ -10,10 +10,14 @@ Requirement files support what makes sense inside an image:
   (relative to the including file); with a URL they are kept for pip to fetch.
 * ``--index-url``, ``--extra-index-url``, ``--no-index``, ``--find-links`` (URL only),
   ``--trusted-host``, ``--no-binary``, ``--only-binary``, ``--prefer-binary``,
-  ``--require-hashes`` and ``--pre`` are kept as global options; ``--hash`` per requirement.
-* ``-e``/``--editable``, local paths and archives, bare URLs (write ``NAME @ URL``) and
-  passwords or tokens written into URLs are errors: none of them works in a clean image
-  without leaking or missing files.
+  ``--require-hashes`` and ``--pre`` are kept as options of that source: each source is its
+  own install step, so a file with its own ``--index-url`` is an index for just its packages.
+* Per requirement: ``--hash``, ``--global-option`` and ``--config-settings``/``-C``.
+* URLs without a name (``git+https://github.com/org/repo``, ``https://host/x-1.0-py3-none-any.whl``)
+  are kept as pip reads them; pip learns the name when it installs.
+* ``-e``/``--editable``, local paths and archives, ``file:`` URLs and passwords or tokens
+  written into URLs are errors: none of them works in a clean image without leaking or
+  missing files.
 """
 
 from imagec.resolve.requirements.conflicts import check_conflicts, merge_sources

@@ -1,5 +1,6 @@
 """Requirements from several sources that pip could never install together: two pins no
-version satisfies, two index URLs, hashed beside unhashed."""
+version satisfies anywhere; within one source (one install step), two index URLs or hashed
+beside unhashed."""
 
 from __future__ import annotations
 
@@ -24,8 +25,12 @@ def merge_sources(sources: Sequence[tuple[str, Sequence[Item]]]) -> list[Require
     """
     lines = [as_line(item, label) for label, items in sources for item in items]
     _check_versions(lines)
-    _check_index_urls(lines)
-    _check_hashes(lines)
+    # Each source is installed by its own step: an index or hash checking holds for its
+    # source only (an index per source is how `torch --index-url .../cpu` is written).
+    for label in dict.fromkeys(label for label, _ in sources):
+        own = [line for line in lines if line.source == label]
+        _check_index_urls(own)
+        _check_hashes(own)
     return lines
 
 
@@ -143,7 +148,7 @@ def _check_hashes(lines: list[RequirementLine]) -> None:
     if hashed is None:
         return
     for line in lines:
-        if line.requirement is not None and not (line.constraint or line.hashes or line.omitted):
+        if line.installs and not line.hashes:
             raise SpecError(
                 f"'{bare(line.text)}' from {line.origin} has no --hash, but {hashed.origin} "
                 "turns on pip's hash checking, which needs a hash for every requirement",

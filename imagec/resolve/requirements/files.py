@@ -9,7 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from imagec.errors import SpecError
-from imagec.model.requirement import URL, check_credentials, checked_requirement
+from imagec.model.requirement import (
+    URL,
+    UrlRequirement,
+    check_credentials,
+    checked_requirement,
+)
 from imagec.resolve.requirements.lines import PipOption, Ref, RequirementLine
 from imagec.util.fsutil import read_user_text
 from imagec.util.suggest import did_you_mean
@@ -337,44 +342,84 @@ def _requirement_line(
     text: str, at: tuple[Path, int], column: int | None, constraint: bool
 ) -> RequirementLine:
     file, number = at
-    spec, hashes = _split_requirement_options(text, file, number)
+    spec, hashes, options = _split_requirement_options(text, file, number)
     req = checked_requirement(spec, file, number, column, None)
+    if isinstance(req, UrlRequirement):
+        if constraint:
+            raise SpecError(
+                f"'{bare(spec)}' in a constraints file names no package; pip needs "
+                "'NAME @ URL' there",
+                file=file,
+                line=number,
+            )
+        named: dict = {"unnamed": req}
+    else:
+        named = {"requirement": req}
     return RequirementLine(
         spec,
-        req,
+        **named,
         file=file,
         line=number,
         source=str(file),
         constraint=constraint,
         hashes=hashes,
+        line_options=options,
     )
 
 
-def _split_requirement_options(text: str, file: Path, number: int) -> tuple[str, tuple[str, ...]]:
-    """``pkg==1.0 --hash=sha256:...``: pip's rule, options start at the first '-' token."""
+# Per-requirement options pip reads after a requirement in a file (its SUPPORTED_OPTIONS_REQ,
+# plus ``--config-settings`` since pip 23.1): long name -> the short one.
+PER_REQUIREMENT_OPTIONS = {"--hash": None, "--global-option": None, "--config-settings": "-C"}
+_REMOVED_OPTIONS = {"--install-option": "pip 23.1 removed it; use --config-settings"}
+
+
+def _split_requirement_options(
+    text: str, file: Path, number: int
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """``pkg==1.0 --hash=sha256:... -C key=value``: the requirement, its hashes and its other
+    per-line options (each one ``--name=value`` token). pip's rule: options start at the first
+    ' '-separated word starting with '-', and are split with shlex."""
     tokens = text.split(" ")
     first = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
     spec, rest = " ".join(tokens[:first]).strip(), tokens[first:]
     hashes: list[str] = []
+    others: list[str] = []
     try:
         options = shlex.split(" ".join(rest))
     except ValueError as e:
         raise SpecError(f"cannot split '{bare(text)}': {e}", file=file, line=number) from None
     i = 0
     while i < len(options):
-        name, eq, value = options[i].partition("=")
-        if name != "--hash":
+        token = options[i]
+        if token.startswith("-C") and not token.startswith("--"):
+            name, eq, value = "--config-settings", token[2:], token[2:]
+        else:
+            name, eq, value = token.partition("=")
+        if name in _REMOVED_OPTIONS:
+            message = f"per-requirement option {show(name)}: {_REMOVED_OPTIONS[name]}"
+            raise SpecError(message, file=file, line=number)
+        if name not in PER_REQUIREMENT_OPTIONS:
+            known = ", ".join(PER_REQUIREMENT_OPTIONS)
             raise SpecError(
-                f"per-requirement option {show(name)} is not supported (only --hash is)",
+                f"per-requirement option {show(name)} is not one pip reads in a file ({known})",
                 file=file,
                 line=number,
             )
         if not eq:
             i += 1
             value = options[i] if i < len(options) else ""
-        if not re.fullmatch(r"[a-z0-9]+:[0-9a-fA-F]+", value):
-            message = f"--hash {show(value)} is not 'algorithm:hexdigest'"
-            raise SpecError(message, file=file, line=number)
-        hashes.append(value)
         i += 1
-    return spec, tuple(hashes)
+        if name == "--hash":
+            if not re.fullmatch(r"[a-z0-9]+:[0-9a-fA-F]+", value):
+                message = f"--hash {show(value)} is not 'algorithm:hexdigest'"
+                raise SpecError(message, file=file, line=number)
+            hashes.append(value)
+            continue
+        _check_value_characters(name, value, file, number)
+        if name == "--config-settings" and "=" not in value:
+            raise SpecError(
+                f"--config-settings {show(value)} is not 'KEY=VALUE'", file=file, line=number
+            )
+        check_credentials(value, file, number, None)
+        others.append(f"{name}={value}")
+    return spec, tuple(hashes), tuple(others)

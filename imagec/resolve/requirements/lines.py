@@ -11,7 +11,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from imagec.errors import SpecError
-from imagec.model.requirement import checked_requirement
+from imagec.model.requirement import UrlRequirement, checked_requirement
 from imagec.util.text import bare
 
 
@@ -37,6 +37,8 @@ class RequirementLine:
 
     text: str  # as written, without comment, continuation backslashes or per-line options
     requirement: Requirement | None = None
+    # A URL without a project name (``git+https://host/repo``); pip learns the name.
+    unnamed: UrlRequirement | None = None
     option: PipOption | None = None
     file: Path | None = None
     line: int | None = None
@@ -63,7 +65,15 @@ class RequirementLine:
         if self.option is not None:
             return self.option.render()
         hashes = (f"--hash={h}" for h in self.hashes)
-        return " ".join([str(self.requirement), *self.line_options, *hashes])
+        req = self.unnamed if self.unnamed is not None else self.requirement
+        return " ".join([str(req), *self.line_options, *hashes])
+
+    @property
+    def installs(self) -> bool:
+        """Does the line install something (a requirement, not an option, constraint or a
+        default left to the user's source)?"""
+        named = self.requirement is not None or self.unnamed is not None
+        return named and not (self.constraint or self.omitted)
 
 
 Item = RequirementLine | Requirement | str
@@ -78,8 +88,9 @@ def parse_requirement(
     line: int | None = None,
     column: int | None = None,
     field: str | None = None,
-) -> Requirement:
-    """Parse one PEP 508 requirement, rejecting what pip could not install inside an image."""
+) -> Requirement | UrlRequirement:
+    """Parse one requirement (PEP 508, or a URL without a name), rejecting what pip could not
+    install inside an image."""
     return checked_requirement(text.strip(), file, line, column, field)
 
 
@@ -104,4 +115,6 @@ def requirement_line(
         )
     req = checked_requirement(stripped, file, line, column, field)
     where = Path(file) if file is not None else None
+    if isinstance(req, UrlRequirement):
+        return RequirementLine(stripped, unnamed=req, file=where, line=line, source=source)
     return RequirementLine(stripped, req, file=where, line=line, source=source)

@@ -45,7 +45,9 @@ def _sorted_requirements(lines: list[RequirementLine]) -> list[str]:
     reqs = [line for line in lines if line.requirement is not None]
     # Stable sort: lines for the same package keep their merge order.
     reqs.sort(key=lambda line: canonicalize_name(line.requirement.name))  # type: ignore[union-attr]
-    return _unique(_with_note(line) for line in reqs)
+    # URLs without a name follow, in the order written.
+    unnamed = [line for line in lines if line.unnamed is not None]
+    return _unique(_with_note(line) for line in [*reqs, *unnamed])
 
 
 def _with_note(line: RequirementLine) -> str:
