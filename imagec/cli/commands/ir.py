@@ -1,4 +1,5 @@
-"""``imagec ir SPEC``: print the plan (ordered build steps) as JSON."""
+"""``imagec ir SPEC``: print the plan (ordered build steps) as JSON; the source root and the
+rule that chose it go to stderr, as ``imagec context SPEC`` shows them."""
 
 from __future__ import annotations
 
@@ -9,5 +10,7 @@ from imagec.cli.spec_options import project_of
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stdout.write(project_of(args).plan.to_json())
+    project = project_of(args)
+    print(f"source root: {project.source_root} ({project.root_rule})", file=sys.stderr)
+    sys.stdout.write(project.plan.to_json())
     return 0
