@@ -3,7 +3,7 @@ repository (the directory holding ``.imagec/``) a spec belongs to.
 
 Rules, first match wins:
 
-1. an explicit setting (``source_root`` in the spec, a command-line flag);
+1. an explicit setting (``source_root`` in the spec);
 2. the nearest directory, from the start directory upwards, holding an ``.imagec/``
    directory: the marker of an imagec repository. Discovery follows git's rules
    (CVE-2022-24765): a marker owned by another user than the one running imagec (root
