@@ -1,0 +1,229 @@
+"""Lock files compiled into requirement layers: each lock made by its real tool in the test,
+compiled by imagec, and the exported file compared with the lock's own pins and with the
+sha256 of the wheels the index serves."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from support.cli import cli_env, run_imagec
+
+from imagec.resolve.lockfiles.tools import ToolError, find_tool, run_tool
+from lockfiles.projects import (
+    locked_pins,
+    make_pipenv_project,
+    make_poetry_project,
+    make_pylock,
+    make_pyproject,
+    make_uv_project,
+    pins,
+    sha256,
+)
+
+SPEC = "install_imagec: false\ncopy_source: false\ncopy_stack: false\n"
+
+
+def compile_ir(spec: Path, env: dict[str, str] | None = None) -> dict:
+    result = run_imagec("ir", str(spec), env=cli_env(env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def lock_layers(ir: dict) -> list[str]:
+    return [f["content"] for f in ir["files"] if f["path"].endswith("-lock.txt")]
+
+
+def write_spec(directory: Path, lock_files: str, extra: str = "") -> Path:
+    spec = directory / "imagec.yaml"
+    spec.write_text(SPEC + f"lock_files: {lock_files}\n" + extra)
+    return spec
+
+
+def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
+    """Every entry below ``directory`` with its size and mtime: the user's tree, unchanged."""
+    out = {}
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if d != ".venv"]
+        for name in dirs + files:
+            st = os.lstat(os.path.join(root, name))
+            out[os.path.join(root, name)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def wheel_hashes(index, names: dict[str, str]) -> dict[str, tuple[str, frozenset[str]]]:
+    """What the index serves for the production dependencies: top 1.0 and dep 2.0."""
+    out = {}
+    for role, version in (("top", "1.0"), ("dep", "2.0")):
+        wheel = index.wheels / f"{names[role].replace('-', '_')}-{version}-py3-none-any.whl"
+        out[names[role]] = (version, frozenset({f"sha256:{sha256(wheel)}"}))
+    return out
+
+
+def assert_exported(content: str, lock: Path, index, names, extras: tuple[str, ...] = ()) -> None:
+    exported = pins(content)
+    assert exported == locked_pins(lock, extras)
+    # The lock's hashes are those of the wheels the index serves; dev groups stay out.
+    expected = wheel_hashes(index, names)
+    assert {k: v for k, v in exported.items() if k in expected} == expected
+    assert names["dev"] not in exported
+    assert (names["extra"] in exported) == bool(extras)
+    assert content.splitlines()[2] == "--require-hashes"
+
+
+def test_uv_lock(probes, tmp_path: Path) -> None:
+    index, names = probes
+    lock = make_uv_project(tmp_path / "p", names["uv"], index.url)
+    spec = write_spec(lock.parent, "[uv.lock]")
+    before = snapshot(lock.parent)
+    [content] = lock_layers(compile_ir(spec))
+    assert_exported(content, lock, index, names["uv"])
+    assert snapshot(lock.parent) == before
+
+
+def test_uv_lock_with_extras_and_groups(probes, tmp_path: Path) -> None:
+    index, names = probes
+    lock = make_uv_project(tmp_path / "p", names["uv"], index.url)
+    spec = write_spec(lock.parent, "[{path: uv.lock, extras: [extra]}]")
+    [content] = lock_layers(compile_ir(spec))
+    assert_exported(content, lock, index, names["uv"], ("extra",))
+    spec = write_spec(lock.parent, "[{path: uv.lock, groups: [dev]}]")
+    [content] = lock_layers(compile_ir(spec))
+    assert names["uv"]["dev"] in pins(content)
+
+
+def test_poetry_lock(probes, tmp_path: Path) -> None:
+    index, names = probes
+    lock = make_poetry_project(tmp_path / "p", names["poetry"], index.url)
+    spec = write_spec(lock.parent, "[{path: poetry.lock, extras: [extra]}]")
+    before = snapshot(lock.parent)
+    [content] = lock_layers(compile_ir(spec))
+    assert_exported(content, lock, index, names["poetry"], ("extra",))
+    assert snapshot(lock.parent) == before
+
+
+def test_pipfile_lock(probes, tmp_path: Path) -> None:
+    index, names = probes
+    lock = make_pipenv_project(tmp_path / "p", names["pipenv"], index.port)
+    spec = write_spec(lock.parent, "[Pipfile.lock]")
+    before = snapshot(lock.parent)
+    [content] = lock_layers(compile_ir(spec))
+    assert_exported(content, lock, index, names["pipenv"])
+    # The Pipfile's source (with its ${VAR} credentials) is not copied: the spec says where
+    # the image installs from.
+    assert "127.0.0.1" not in content and "LK_PASS" not in content
+    assert snapshot(lock.parent) == before
+
+
+def test_pylock(probes, tmp_path: Path) -> None:
+    index, names = probes
+    lock = make_pylock(tmp_path / "p", names["pylock"], index.url)
+    spec = write_spec(lock.parent, "[pylock.toml]")
+    [content] = lock_layers(compile_ir(spec))
+    assert_exported(content, lock, index, names["pylock"])
+
+
+def test_pyproject_resolved_for_the_image(probes, tmp_path: Path) -> None:
+    index, names = probes
+    project = make_pyproject(tmp_path / "p", names["pyproject"])
+    spec = write_spec(project.parent, "[{path: pyproject.toml, extras: [extra]}]")
+    # The index with its credentials comes from uv's environment, never from the spec.
+    ir = compile_ir(spec, {"UV_INDEX_URL": index.auth_url})
+    [content] = lock_layers(ir)
+    expected = wheel_hashes(index, names["pyproject"])
+    wheel = index.wheels / f"{names['pyproject']['extra'].replace('-', '_')}-3.0-py3-none-any.whl"
+    expected[names["pyproject"]["extra"]] = ("3.0", frozenset({f"sha256:{sha256(wheel)}"}))
+    assert pins(content) == expected
+    assert "secret" not in json.dumps(ir)
+
+
+def test_layer_order_and_requirements_after_locks(probes, tmp_path: Path) -> None:
+    index, names = probes
+    lock = make_uv_project(tmp_path / "p", names["uv"], index.url)
+    spec = write_spec(lock.parent, "[uv.lock]", "requirements: [other-package]\n")
+    ir = compile_ir(spec)
+    paths = [f["path"] for f in ir["files"] if f["path"].startswith("imagec/requirements/")]
+    assert paths[0].endswith("-lock.txt") and paths[-1].endswith("-list.txt")
+
+
+def test_lock_pin_against_the_list_names_both(probes, tmp_path: Path) -> None:
+    index, names = probes
+    lock = make_uv_project(tmp_path / "p", names["uv"], index.url)
+    dep = names["uv"]["dep"]
+    spec = write_spec(lock.parent, "[uv.lock]", f"requirements: ['{dep}==1.0']\n")
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 2, result.stderr
+    assert dep in result.stderr and "lock file uv.lock" in result.stderr
+
+
+STALE = {
+    "uv": ("uv.lock", "run `uv lock`"),
+    "poetry": ("poetry.lock", "run `poetry lock`"),
+    "pipenv": ("Pipfile.lock", "run `pipenv lock`"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STALE))
+def test_stale_lock_is_reported(kind: str, probes, tmp_path: Path) -> None:
+    index, names = probes
+    directory = tmp_path / "p"
+    if kind == "uv":
+        make_uv_project(directory, names["uv"], index.url)
+        made_from = directory / "pyproject.toml"
+    elif kind == "poetry":
+        make_poetry_project(directory, names["poetry"], index.url)
+        made_from = directory / "pyproject.toml"
+    else:
+        make_pipenv_project(directory, names["pipenv"], index.port)
+        made_from = directory / "Pipfile"
+    # A dependency added after locking.
+    text = made_from.read_text()
+    if kind == "pipenv":
+        text = text.replace("[packages]\n", f'[packages]\n"{names[kind]["extra"]}" = "*"\n')
+    else:
+        text = text.replace('dependencies = ["', f'dependencies = ["{names[kind]["extra"]}", "')
+    made_from.write_text(text)
+    lock_name, fix = STALE[kind]
+    spec = write_spec(directory, f"[{lock_name}]")
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"{spec}:4:14: lock_files[0]: {lock_name}: out of date with its ")
+    assert fix in line
+
+
+def test_missing_lock_file_and_unknown_name(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, "[sub/uv.lock]")
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("lock_files[0]: sub/uv.lock does not exist")
+    spec = write_spec(tmp_path, "[requirements.txt]")
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 2
+    assert "'requirements.txt' is not a lock file imagec reads" in result.stderr
+
+
+def test_extras_of_pipfile_are_refused(probes, tmp_path: Path) -> None:
+    index, names = probes
+    lock = make_pipenv_project(tmp_path / "p", names["pipenv"], index.port)
+    spec = write_spec(lock.parent, "[{path: Pipfile.lock, extras: [x]}]")
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 2
+    assert "Pipfile.lock has no extras" in result.stderr
+
+
+def test_missing_tool_names_what_to_install() -> None:
+    with pytest.raises(ToolError) as caught:
+        find_tool("imagec-no-such-tool", "poetry.lock")
+    message = str(caught.value)
+    assert "poetry.lock needs `imagec-no-such-tool`" in message
+    assert "pip install imagec-no-such-tool" in message
+
+
+def test_tool_runs_are_bounded(tmp_path: Path) -> None:
+    with pytest.raises(ToolError, match="took longer than 1 s"):
+        run_tool(["/bin/sh", "-c", "sleep 30 & sleep 30"], cwd=tmp_path, timeout=1)
+    with pytest.raises(ToolError, match="wrote more than"):
+        run_tool(["/bin/sh", "-c", "head -c 9000000 /dev/zero"], cwd=tmp_path)
