@@ -47,13 +47,16 @@ def test_three_requirement_sources_combine_in_a_fixed_order(tmp_path: Path) -> N
 
 
 def test_conflicting_pins_across_sources_are_reported(tmp_path: Path) -> None:
+    # An integration's range is a default the user's pin replaces; two user sources that
+    # contradict each other are an error.
+    _write(tmp_path / "reqs.txt", "torch==1.13.1\n")
     spec = _write(
         tmp_path / "imagec.yaml",
-        "required_integrations: [pytorch]\nrequirements: ['torch==1.12.0']\n",
+        "required_integrations: [pytorch]\nrequirements: ['torch==1.12.0', '-r reqs.txt']\n",
     )
     with pytest.raises(SpecError) as info:
         load_project(str(spec))
-    assert "torch" in str(info.value) and "imagec.yaml:2" in str(info.value)
+    assert "torch" in str(info.value) and "reqs.txt:1" in str(info.value)
 
 
 def test_missing_requirements_file_points_at_the_spec(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ Order (least to most frequently changed)::
 
     FROM base            ARG build args        ENV defaults + environment
     RUN base-image check RUN apt-get           RUN install imagec runtime
-    COPY+RUN one layer per requirements source (integrations, stack, file, list)
+    COPY+RUN one layer per requirements source (stack, integrations, lock, file, list)
     COPY stack config    RUN create user       WORKDIR
     COPY source          USER                  LABEL    ENTRYPOINT / CMD
 """

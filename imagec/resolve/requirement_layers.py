@@ -1,5 +1,14 @@
-"""The spec's requirements as layers: one generated requirements file per source, in a fixed
-order (integrations, stack integrations, requirements files, the list), checked together."""
+"""The spec's requirements as layers: one generated requirements file per source, checked
+together, in the order the image installs them (least to most often changed, the user's last):
+
+1. ``N-stack.txt``         the active stack's integrations
+2. ``N-integrations.txt``  ``required_integrations`` (less those the stack layer has)
+3. ``N-lock.txt``          project and lock-file dependencies (``lock_files``, lockfiles/)
+4. ``N-file.txt``          each requirements file the spec names, then
+   ``N-list.txt``          the ``requirements`` list
+
+Integration layers are defaults: a package the user's sources (3 and 4) pin is installed at
+the user's pin (requirements/precedence.py)."""
 
 from __future__ import annotations
 
@@ -56,24 +65,35 @@ def requirement_layers(
             lines += [requirement_line(r, source=label) for r in integration.requirements]
         return lines
 
-    names = list(dict.fromkeys(spec.required_integrations))
-    if names:
-        lines = integration_lines(names, "required_integrations")
-        header = f"integrations: {', '.join(names)}"
-        groups.append(("integrations", doc.origin("required_integrations"), header, lines))
+    # 1. The stack's integrations: they change least often (a new stack component).
+    stack_names: list[str] = []
     if stack is not None and spec.install_stack_requirements:
-        wanted = {registry.get(n).name for n in names}
-        stack_names = [n for n in stack.required_integrations(registry) if n not in wanted]
+        stack_names = list(stack.required_integrations(registry))
         if stack_names:
             lines = integration_lines(stack_names, None)
             header = f"stack {stack.name!r} integrations: {', '.join(stack_names)}"
             groups.append(("stack", Origin("stack", stack.path.name), header, lines))
+    # 2. The integrations the spec names, less those the stack layer already installs (by
+    # index, so an unknown name is reported at its place in the list).
+    in_stack = set(stack_names)
+    named = list(dict.fromkeys(spec.required_integrations))
+    for i, name in enumerate(named):  # unknown names fail here, pointing at the entry
+        line, col = doc.where(("required_integrations", i))
+        where = {"file": doc.path, "line": line, "column": col}
+        registry.get(name, field=f"required_integrations[{i}]", **where)
+    names = [n for n in named if registry.get(n).name not in in_stack]
+    if names:
+        lines = integration_lines(names, "required_integrations")
+        header = f"integrations: {', '.join(names)}"
+        groups.append(("integrations", doc.origin("required_integrations"), header, lines))
 
-    # Project and lock-file dependencies (lockfiles/): after the integrations, before the
-    # user's requirements.
+    # 3. Project and lock-file dependencies (lockfiles/): after the integrations, before the
+    # user's requirements. Other sources of project dependencies go here too.
     for lock in lock_file_sources(doc, spec):
         groups.append(("lock", lock.origin, lock.header, lock.lines))
 
+    # 4. The user's requirements: each file in its own layer, then the list, installed last so
+    # the user's choices win.
     entries = [spec.requirements] if isinstance(spec.requirements, str) else spec.requirements
     listed = []
     for i, entry in enumerate(entries):
