@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -312,3 +313,55 @@ def test_backends_table_keeps_a_missing_backends_reason_apart(
     assert data["docker"]["status"] == "missing" and not data["docker"]["ok"]
     assert data["docker"]["description"] == "image built by a Docker engine (DOCKER_HOST, or --url)"
     assert dead in data["docker"]["reason"]
+
+
+def test_source_root_tar_is_the_archive_its_hash_names(project: Path, tmp_path: Path, capsys):
+    # `--tar` writes without hashing; `--hash` hashes without writing: the same archive.
+    out = tmp_path / "root.tar"
+    assert main(["context", str(project), "--tar", str(out)]) == 0
+    assert main(["context", str(project), "--hash"]) == 0
+    digest = capsys.readouterr().out.strip()
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == digest
+
+
+# What each quick command must not load: validation, templating, the engine SDKs.
+HEAVY = ("pydantic", "jinja2", "yaml", "docker", "podman", "requests")
+SDKS = ("docker", "podman", "requests")
+
+
+@pytest.mark.parametrize(
+    ("argv", "absent"),
+    [
+        (["--version"], (*HEAVY, "pluggy", "pathspec")),
+        (["context", "{project}", "--tar", "{tmp}/ctx.tar"], (*HEAVY, "pluggy", "hashlib")),
+        (["context", "{project}", "--hash"], (*HEAVY, "pluggy")),
+        (["backends"], (*SDKS, "jinja2", "yaml")),
+        (["inspect", "example/app:1", "--backend", "docker"], (*SDKS, "jinja2")),
+        (["inspect", "example/app:1", "--backend", "podman"], (*SDKS, "jinja2")),
+    ],
+)
+def test_quick_commands_load_only_what_they_need(
+    argv: list[str], absent: tuple[str, ...], project: Path, tmp_path: Path
+) -> None:
+    argv = [a.format(project=project, tmp=tmp_path) for a in argv]
+    code = (
+        "import sys\n"
+        "from imagec.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(m for m in {absent!r} if m in sys.modules))\n"
+    )
+    env = {
+        **os.environ,
+        # No engine runs here: the health ping and inspect fail fast on a missing socket.
+        "DOCKER_HOST": f"unix://{tmp_path}/docker.sock",
+        "CONTAINER_HOST": f"unix://{tmp_path}/podman.sock",
+        "IMAGEC_STACK": "",
+    }
+    env.pop("IMAGEC_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.stdout.splitlines()[-1] == "[]", result.stderr

@@ -12,7 +12,6 @@ size of the tree or of any file.
 from __future__ import annotations
 
 import errno
-import hashlib
 import heapq
 import os
 import stat
@@ -147,8 +146,13 @@ def _padding(size: int) -> bytes:
 class _Sink:
     """Hashes the archive and forwards it to ``fileobj`` in ~1 MiB writes."""
 
-    def __init__(self, fileobj: BinaryIO | None) -> None:
-        self.hash = hashlib.sha256()
+    def __init__(self, fileobj: BinaryIO | None, digest: bool = True) -> None:
+        self.hash = None
+        if digest:
+            # Lazy: loading OpenSSL is a few ms, and `imagec context --tar` hashes nothing.
+            import hashlib
+
+            self.hash = hashlib.sha256()
         self.write_out = fileobj.write if fileobj is not None else None
         self.parts: list[bytes] = []
         self.pending = 0
@@ -164,13 +168,14 @@ class _Sink:
             data = b"".join(self.parts)
             self.parts.clear()
             self.pending = 0
-            self.hash.update(data)
+            if self.hash is not None:
+                self.hash.update(data)
             if self.write_out is not None:
                 self.write_out(data)
 
     def close(self) -> str:
         self.flush()
-        return self.hash.hexdigest()
+        return self.hash.hexdigest() if self.hash is not None else ""
 
 
 # An archive member: (name, kind, source), shaped like a ContextEntry so walked entries
@@ -249,13 +254,18 @@ Opener = Callable[[str], "tuple[int, os.stat_result] | None"]
 
 
 def _copy_file(
-    sink: _Sink, header: _Header, name: bytes, fspath: str, opener: Opener | None = None
+    sink: _Sink,
+    header: _Header,
+    member_name: str,
+    name: bytes,  # member_name's bytes
+    fspath: str,
+    opener: Opener | None = None,
 ) -> None:
     if opener is not None:
-        opened = opener(name.decode("utf-8", "surrogateescape"))
+        opened = opener(member_name)
         if opened is None:
             return
-        fd = opened[0]
+        fd, st = opened  # the opener has checked it is a regular file
     else:
         try:
             fd = os.open(fspath, _OPEN_FLAGS)
@@ -265,10 +275,12 @@ def _copy_file(
             if exc.errno == errno.ELOOP:  # replaced by a symlink since the walk
                 return
             raise SpecError(f"cannot read file: {exc.strerror or exc}", file=fspath) from None
+        st = None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return
+        if st is None:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return
         size = st.st_size
         head = header.build(name, 0o755 if st.st_mode & 0o111 else 0o644, size, b"0", b"")
         if size <= _CHUNK:
@@ -305,8 +317,11 @@ def write_context_tar(
     extra: Mapping[str, bytes | ExtraFile] | None = None,
     mtime: int = DEFAULT_MTIME,
     opener: Opener | None = None,
+    digest: bool = True,
 ) -> str:
-    """Write the archive to ``fileobj`` (None: write nothing) and return its sha256 hex.
+    """Write the archive to ``fileobj`` (None: write nothing) and return its sha256 hex
+    (``""`` with ``digest=False``, for callers that want only the bytes: sha256 is a fair
+    share of the cost).
 
     ``entries`` come from :func:`~imagec.context.walk.walk_context` and are stored under
     ``prefix`` (``"src"`` puts ``a.py`` at ``src/a.py``; the prefix directories get
@@ -318,7 +333,7 @@ def write_context_tar(
     header = _Header(mtime)
     prefix = _relative_name(prefix, "prefix") if prefix else ""
     members = _members(entries, prefix, extra or {})
-    sink = _Sink(fileobj)
+    sink = _Sink(fileobj, digest)
     _write_members(sink, header, members, opener)
     sink.add(_ZERO_BLOCK * 2)
     return sink.close()
@@ -330,7 +345,7 @@ def _write_members(
     for member_name, kind, source in members:
         name = member_name.encode("utf-8", "surrogateescape")
         if kind == FILE and isinstance(source, str):
-            _copy_file(sink, header, name, source, opener)
+            _copy_file(sink, header, member_name, name, source, opener)
         elif kind == DIR:
             sink.add(header.build(name + b"/", 0o755, 0, _TYPE[DIR], b""))
         elif isinstance(source, ExtraFile):

@@ -25,12 +25,12 @@ def _leave_out(entries: Iterator[ContextEntry], out: str) -> Iterator[ContextEnt
     return without_outputs(entries, [] if out == "-" else [Path(out)])
 
 
-def _root_tar(f: BinaryIO, root: Path, entries: Iterator[ContextEntry], out: str) -> str:
+def _root_tar(f: BinaryIO, root: Path, entries: Iterator[ContextEntry], out: str) -> None:
     """A source root's archive; files opened beneath the root, following no symlink."""
     entries = _leave_out(entries, out)
     reader = TreeReader(root)
     try:
-        return write_context_tar(f, entries, opener=reader.open_file)
+        write_context_tar(f, entries, opener=reader.open_file, digest=False)
     finally:
         reader.close()
 
