@@ -18,6 +18,9 @@ PACKAGES=(
     runc
     docker.io
     buildah
+    # The registry tests: the distribution registry and htpasswd (tests/support/registry.py).
+    docker-registry
+    apache2-utils
     # The base images: Debian's packages, by Debian's tools (root mode, merged /usr).
     mmdebstrap
     ca-certificates

@@ -56,6 +56,9 @@ class BuildRequest:
     labels: tuple[tuple[str, str], ...] = ()
     # (secret id, path of a file holding it) for `RUN --mount=type=secret`; never logged.
     secrets: tuple[tuple[str, str], ...] = ()
+    # The stack's container_registry (`host[:port]/path`): the content-hash tag is named in
+    # it, looked up there before building, and pushed there.
+    registry: str | None = None
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--platform", help="target platform, os/arch[/variant]")
     p.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--push", action="store_true", help="push the tags after building")
-    p.add_argument("--force", action="store_true", help="build even if the image exists")
+    p.add_argument(
+        "--push",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="push the tags that name a registry after building (default: push when the "
+        "stack has a container_registry; --no-push builds for the local store only)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="build even if the image exists, locally or in the stack's registry",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the image id")
     p.add_argument("--url", help="engine API URL (default: from the environment)")
     p.add_argument(

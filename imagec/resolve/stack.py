@@ -42,13 +42,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from imagec.errors import SpecError
 from imagec.model.pydantic_errors import render_validation_error
+from imagec.model.reference import NAME_RE
 from imagec.resolve.source_root import REPO_MARKER
 from imagec.spec.document import Document, Loc, format_loc
 from imagec.spec.loaders import load_yaml, read_text
 from imagec.util.fsutil import atomic_write_text
 from imagec.util.secrets import ENV_REF, credential_in, is_env_ref, is_secret_key
 from imagec.util.suggest import did_you_mean
-from imagec.util.text import bare
+from imagec.util.text import bare, show
 
 if TYPE_CHECKING:
     from imagec.resolve.integrations.registry import IntegrationRegistry
@@ -125,6 +126,13 @@ class Stack:
             for integration in registry.for_flavor(kind, component.flavor)
         }
         return sorted(names)
+
+    @property
+    def registry_uri(self) -> str | None:
+        """The container registry images are named in and pushed to (``host[:port]/path``),
+        checked when the stack was read; None without a ``container_registry``."""
+        component = self.components.get("container_registry")
+        return component.config["uri"].rstrip("/") if component is not None else None
 
     def env_vars(self) -> list[str]:
         """The ``${VAR}`` names the container must provide, sorted."""
@@ -216,6 +224,7 @@ def read_stack(path: Path) -> Stack:
     _check_components(doc, spec)
     for kind, component in spec.components.items():
         _check_config(doc, ("components", kind, "config"), component.config, component.flavor)
+    _check_registry(doc, spec)
     return Stack(name=spec.name, components=dict(spec.components), path=path)
 
 
@@ -307,6 +316,38 @@ def _check_components(doc: Document, spec: StackSpec) -> None:
                 column=column,
                 field="components",
             )
+
+
+def _check_registry(doc: Document, spec: StackSpec) -> None:
+    """``container_registry.config.uri``: a registry host and a repository path, e.g.
+    ``registry.example:5000/team``; imagec names images ``<uri>/<image_name>:<hash>``."""
+    component = spec.components.get("container_registry")
+    if component is None:
+        return
+    loc: Loc = ("components", "container_registry", "config", "uri")
+    uri = component.config.get("uri")
+    problem = None
+    if not isinstance(uri, str) or not uri:
+        problem = "a container_registry needs 'uri: host[:port]/path' (e.g. registry.example/team)"
+        loc = loc[:-1] if "uri" not in component.config else loc
+    else:
+        host, sep, _path = uri.rstrip("/").partition("/")
+        if "://" in uri:
+            problem = f"{show(uri)} has a scheme; write host[:port]/path (registries are HTTPS)"
+        elif "${" in uri:
+            problem = "the registry address is read when building; write it, not ${VAR}"
+        elif not NAME_RE.match(uri.rstrip("/")) or not (
+            "." in host or ":" in host or host == "localhost"
+        ):
+            problem = (
+                f"{show(uri)} is not host[:port]/path (the host needs a '.' or a port, or is "
+                "localhost; the path is lowercase letters, digits and separators)"
+            )
+        elif not sep:
+            problem = f"{show(uri)} has no repository path; write host[:port]/path ({host}/team)"
+    if problem is not None:
+        line, column = doc.where(loc)
+        raise SpecError(problem, file=doc.path, line=line, column=column, field=format_loc(loc))
 
 
 def _check_config(doc: Document, loc: Loc, value: Any, flavor: str, secret: bool = False) -> None:

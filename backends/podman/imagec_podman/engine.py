@@ -169,9 +169,16 @@ class PodmanSession(SdkSession):
                     container.remove(force=True)
 
     def push(self, ref: str) -> Iterator[dict[str, Any]]:
+        from imagec.backend.registry import login_for, parse
+
         repo, tag = split_tag(ref)
+        # The service has no login of its own: as `podman --remote push` does, the client's
+        # (podman login's auth file) goes along as X-Registry-Auth.
+        reference = parse(ref)
+        login = login_for(reference.host, "podman") if reference is not None else None
+        auth = {"auth_config": login.auth_config()} if login is not None else {}
         with self._calls(f"push of {ref}"):
-            yield from self.client.images.push(repo, tag=tag, stream=True, decode=True)
+            yield from self.client.images.push(repo, tag=tag, stream=True, decode=True, **auth)
 
 
 connect = PodmanSession.connect

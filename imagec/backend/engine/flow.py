@@ -7,6 +7,10 @@
    tagged only once the build succeeded and what was sent matches the hash in its labels.
 3. ``--push`` pushes the tags that name a registry.
 
+With the stack's ``container_registry``, the content-hash tag is named in it and the registry
+is asked before the engine (``remote``): an image pushed there from another machine with the
+same labels is the image, and is neither built nor pulled.
+
 A Docker engine started with ``--bridge=none`` (no ``bridge`` network: rootless set-ups,
 containers without iptables, imagec's test machines) gives RUN steps no network at all, so
 ``pip install`` fails with name-resolution errors that do not say why. When no network
@@ -28,8 +32,10 @@ from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, oci_labels
 from imagec.backend.engine.progress import Progress, choose_mode
 from imagec.backend.engine.rawhttp import has_network
 from imagec.backend.engine.refs import check_tags, registry_of
+from imagec.backend.engine.remote import lookup, refuse_replacing, registry_tag
 from imagec.backend.engine.session import BuildParams, EngineSession, ImageInfo
 from imagec.backend.engine.stream import ContextStream
+from imagec.backend.registry import RemoteImage
 from imagec.errors import BuildError, EngineError, SpecError
 from imagec.plan.ir import CTX_SOURCE
 
@@ -43,10 +49,22 @@ def run_build(
     if not rebuild:
         digestcache.tar_digest(context)  # primes content_hash from the stat-keyed cache
     content_tag = context.tag
+    if request.registry:
+        content_tag = registry_tag(request.registry, content_tag)
     tags = tuple(dict.fromkeys((content_tag, *extra_tags)))
     to_push = push_targets(tags) if request.push else ()
     progress = Progress(session.engine, choose_mode(request.quiet))
     inputs = build_inputs(request)
+
+    # The stack's registry is the target: asked first (also under --force, so an unreachable
+    # or refusing registry fails before a long build), and never given other content for a
+    # tag it has unless --force says so.
+    remote = lookup(session.engine, content_tag) if request.registry and request.push else None
+    in_registry = remote is not None and is_current(remote, context.content_hash, inputs)
+    if remote is not None and not in_registry and not request.force:
+        raise refuse_replacing(content_tag, remote)
+    if in_registry and not request.force:
+        to_push = tuple(ref for ref in to_push if ref != content_tag)
 
     existing = None if rebuild else session.image(content_tag)
     if existing is not None and is_current(existing, context.content_hash, inputs):
@@ -55,6 +73,10 @@ def run_build(
         pushed = push(session, to_push, progress)
         remember(session, build, existing.id, tags)
         return BuildResult(existing.id, tags, built=False, pushed=pushed)
+    if remote is not None and in_registry and not rebuild and not extra_tags:
+        # Another machine (or engine) built and pushed it: nothing to build, pull or push.
+        progress.note(f"{content_tag} is in the registry already")
+        return BuildResult(remote.config_digest, (content_tag,), built=False)
 
     if network is None and no_bridge(session):
         network = "host"
@@ -132,7 +154,7 @@ def _build(session: EngineSession, build: Build, params: BuildParams, progress: 
     return log.image_id
 
 
-def is_current(image: ImageInfo, content_hash: str, inputs: str | None) -> bool:
+def is_current(image: ImageInfo | RemoteImage, content_hash: str, inputs: str | None) -> bool:
     labels = image.labels
     return labels.get(CONTENT_HASH) == content_hash and labels.get(BUILD_INPUTS) == inputs
 

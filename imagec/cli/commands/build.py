@@ -14,6 +14,9 @@ from imagec.resolve.secrets import secret_files
 def run(args: argparse.Namespace) -> int:
     project = project_of(args, no_cache_mount=args.no_cache_mount)
     backend = make_backend(engine_backend_name(args.backend, project.stack), args)
+    # The stack's container_registry names the image and is where it goes, unless --no-push.
+    registry = project.stack.registry_uri if project.stack is not None else None
+    push = args.push if args.push is not None else registry is not None
     # Every declared secret is supplied (or this fails, naming it) before any engine is called;
     # files made for `env=` secrets are removed when the build ends.
     with secret_files(project.spec, args.secret) as secrets:
@@ -22,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
             no_cache=args.no_cache,
             pull=args.pull,
             force=args.force,
-            push=args.push,
+            push=push,
+            registry=registry,
             quiet=args.quiet,
             platform=args.platform,
             build_args=tuple(pairs(args.build_arg, "--build-arg").items()),
