@@ -1,0 +1,89 @@
+"""Lock files built into images on both engines: four locks made by their real tools (uv,
+poetry, pipenv, uv's PEP 751 export) in one spec, installed from a real index on loopback
+behind basic auth (its URL a build secret), and ``pip list`` in the image less the base
+image's is exactly what the locks pin."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from support.baseimages import BaseImages
+from support.builds import BUILT
+from support.cli import run_imagec
+from support.containers import TEST_REPOSITORY, run_container
+from support.engines import Engine
+
+from lockfiles.projects import (
+    locked_pins,
+    make_pipenv_project,
+    make_poetry_project,
+    make_pylock,
+    make_uv_project,
+)
+
+pytestmark = pytest.mark.engine
+
+BASE = "python:3.11-slim"
+PIP_LIST = ["python", "-m", "pip", "list", "--format=json", "--disable-pip-version-check"]
+
+
+def installed(engine: Engine, image: str) -> dict[str, str]:
+    ran = run_container(engine, image, PIP_LIST, entrypoint=[])
+    return {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(ran.stdout)}
+
+
+@pytest.fixture(scope="module")
+def project(probes, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The spec and the pins of its four locks (made once, built on each engine)."""
+    index, names = probes
+    root = tmp_path_factory.mktemp("lock-build")
+    locks = [
+        make_uv_project(root / "uv", names["uv"], index.url),
+        make_poetry_project(root / "poetry", names["poetry"], index.url),
+        make_pipenv_project(root / "pipenv", names["pipenv"], index.port),
+        make_pylock(root / "pylock", names["pylock"], index.url),
+    ]
+    expected: dict[str, str] = {}
+    for lock in locks:
+        expected.update({name: pin[0] for name, pin in locked_pins(lock).items()})
+    spec = root / "imagec.yaml"
+    spec.write_text(
+        f"image_name: {TEST_REPOSITORY}/lockfiles-{uuid.uuid4().hex[:8]}\n"
+        f"base_image: {BASE}\n"
+        "installer: pip\n"
+        "install_imagec: false\n"
+        "copy_source: false\n"
+        "copy_stack: false\n"
+        "install_stack_requirements: false\n"
+        "index_url: ${PIP_INDEX_URL}\n"
+        "secrets: [{id: pip_index, env: PIP_INDEX_URL}]\n"
+        "lock_files:\n" + "".join(f"  - {lock.relative_to(root)}\n" for lock in locks)
+    )
+    (root / "index-url").write_text(index.auth_url)
+    return spec, expected
+
+
+def test_image_holds_exactly_the_locked_pins(
+    engine: Engine, engine_images: BaseImages, project: tuple[Path, dict], probes
+) -> None:
+    spec, expected = project
+    index, _ = probes
+    assert len(expected) == 8  # top and dep of each of the four locks
+    result = run_imagec(
+        "build", str(spec), "--backend", engine.kind, "--url", engine.url,
+        "-O", "network=host", "--secret", f"id=pip_index,src={spec.parent / 'index-url'}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    m = BUILT.match(result.stdout.strip())
+    assert m, result.stdout
+    tag = m.group(3).split()[0]
+    engine.keep_until_stop(tag)
+
+    base = installed(engine, BASE)
+    image = installed(engine, tag)
+    added = {name: version for name, version in image.items() if base.get(name) != version}
+    assert added == expected
+    assert f"{index.user}:{index.password}@" not in result.stdout + result.stderr
