@@ -211,7 +211,8 @@ def locked_pins(lock: Path, extras: tuple[str, ...] = ()) -> dict[str, tuple[str
             if name in out:
                 continue
             p = packages[name]
-            out[name] = (p["version"], frozenset(w["hash"] for w in p.get("wheels", [])))
+            dists = [*p.get("wheels", []), *([p["sdist"]] if "sdist" in p else [])]
+            out[name] = (p["version"], frozenset(d["hash"] for d in dists))
             todo += [key(d["name"]) for d in p.get("dependencies", [])]
         return out
     if lock.name == "poetry.lock":
