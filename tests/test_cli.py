@@ -365,3 +365,22 @@ def test_quick_commands_load_only_what_they_need(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
     )
     assert result.stdout.splitlines()[-1] == "[]", result.stderr
+
+
+@pytest.mark.parametrize("entry", ["-rrequirements.txt", "--requirement=requirements.txt"])
+def test_requirements_entry_takes_every_spelling_pip_has(entry: str, project: Path, capsys) -> None:
+    # One reading of `-r` (model.requirement.split_option) for spec entries and file lines.
+    spec = project / "imagec.yaml"
+    text = spec.read_text()
+    irs = []
+    for spelled in ("-r requirements.txt", entry):
+        spec.write_text(
+            text.replace("requirements: requirements.txt", f"requirements: ['{spelled}']")
+        )
+        assert main(["ir", str(spec)]) == 0
+        ir = json.loads(capsys.readouterr().out)
+        # The steps and the requirement files (not build.json, which quotes the spec).
+        files = [f for f in ir["files"] if f["path"].startswith("imagec/requirements/")]
+        irs.append((ir["steps"], files))
+    assert irs[0] == irs[1]
+    assert any("-r" in step.get("argv", ()) for step in irs[0][0])

@@ -17,7 +17,9 @@ from imagec.util.text import bare, show
 
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-REQUIREMENTS_FILE_PREFIXES = ("-r ", "--requirement ", "--requirement=")
+# pip's requirements-file option; a spec's list entry and a requirements file's line both
+# name another file with it (read by `requirements_file_of` and `split_option`).
+REQUIREMENT_OPTION = frozenset({"-r", "--requirement"})
 
 # The schemes pip installs a bare URL from (pip's ``is_url``: http, https, ftp and its VCS
 # schemes); ``file`` and ``VCS+file`` name this machine's files, which the build cannot see.
@@ -81,12 +83,29 @@ def _url_requirement(text, fail, file, line, field) -> UrlRequirement:
     return UrlRequirement(url, marker, text)
 
 
+def split_option(token: str) -> tuple[str, str | None]:
+    """A pip option token as optparse reads it: (name, value given in the token or None).
+
+    ``--name=VALUE`` -> (``--name``, VALUE); ``-xVALUE`` -> (``-x``, VALUE); ``--name`` and
+    ``-x`` -> (name, None): the value is then the next token. ``token`` starts with ``-``.
+    """
+    if token.startswith("--"):
+        name, eq, value = token.partition("=")
+        return name, value if eq else None
+    return token[:2], token[2:] or None
+
+
 def requirements_file_of(value: str) -> str | None:
-    """The path of a ``-r path`` list entry (a requirements file among the list), else None."""
-    for prefix in REQUIREMENTS_FILE_PREFIXES:
-        if value.startswith(prefix):
-            return value[len(prefix) :].strip()
-    return None
+    """The path of a ``-r PATH`` list entry (a requirements file among the list), else None;
+    ``""`` when the option names no file. pip's spellings: ``-r PATH``, ``-rPATH``,
+    ``--requirement PATH``, ``--requirement=PATH``; the rest of the entry is the path."""
+    token, _, rest = value.partition(" ")
+    if not token.startswith("-"):
+        return None
+    name, attached = split_option(token)
+    if name not in REQUIREMENT_OPTION:
+        return None
+    return (rest if attached is None else f"{attached} {rest}").strip()
 
 
 def checked_requirement(

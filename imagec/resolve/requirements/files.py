@@ -14,6 +14,7 @@ from imagec.model.requirement import (
     UrlRequirement,
     check_credentials,
     checked_requirement,
+    split_option,
 )
 from imagec.resolve.requirements.lines import PipOption, Ref, RequirementLine
 from imagec.util.fsutil import read_user_text
@@ -222,20 +223,17 @@ def _option_line(
 
 
 def _split_option(token: str, file: Path, number: int) -> tuple[str, str | None]:
-    if token.startswith("--"):
-        name, eq, value = token.partition("=")
-    elif token.startswith("-") and len(token) > 1:
-        name = _SHORT.get(token[:2], token[:2])
-        value, eq = token[2:], token[2:]
-    else:
+    if not token.startswith("-") or token == "-":
         raise SpecError(f"unexpected {show(token)} after pip options", file=file, line=number)
+    name, value = split_option(token)
+    name = _SHORT.get(name, name)
     if name in _REFUSED_OPTIONS:
         shown = token if token.startswith("--") else token[:2]
         raise SpecError(f"'{bare(shown)}': {_REFUSED_OPTIONS[name][1]}", file=file, line=number)
     if name not in _GLOBAL_OPTIONS and name not in _INCLUDE_OPTIONS:
         hint = did_you_mean(name, _ALL_OPTIONS)
         raise SpecError(f"unsupported pip option {show(name)}{hint}", file=file, line=number)
-    return name, (value if eq else None)
+    return name, value
 
 
 # What each option's value may hold. pip reads a rendered option line with shlex after cutting
