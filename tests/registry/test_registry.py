@@ -29,6 +29,7 @@ class Builder:
         self.registry = registry
         self.engines = engines
         self.refs: set[str] = set()
+        self.ids: set[tuple[str, str]] = set()
 
     def project(self, name: str, uri: str | None = None) -> Path:
         root = write_quickstart(self.tmp / name)
@@ -52,14 +53,17 @@ class Builder:
         result = run_imagec(
             "build", str(spec), "--backend", kind, "--url", engine.url, *args, env=cli_env(extra)
         )
-        if result.returncode == 0 and not result.stdout.startswith("up to date: sha256:"):
+        if result.returncode == 0 and result.stdout.startswith("built: "):
             self.refs.update(result.stdout.split()[2:])
+            self.ids.add((kind, result.stdout.split()[1]))
         return result
 
     def cleanup(self) -> None:
         for engine in self.engines.values():
             for ref in self.refs:
                 remove_local(engine, ref)
+        for kind, image_id in self.ids:  # an image --force replaced is left untagged
+            remove_local(self.engines[kind], image_id)
 
 
 @pytest.fixture
@@ -123,6 +127,17 @@ def test_pushed_by_one_engine_is_up_to_date_on_the_other_then_pulled_and_run(
     assert again.returncode == 0, again.stderr
     assert again.stdout == f"up to date: {image_id} {ref}\n"
     assert f"{ref} is in the registry already" in again.stderr
+    assert not has_image(other, ref)
+
+    # Its provenance, read from the registry by the other engine's backend, still no pull.
+    shown = run_imagec(
+        "inspect", ref, "--backend", second, "--url", other.url, env=cli_env(logins[second])
+    )
+    assert shown.returncode == 0, shown.stderr
+    info = json.loads(shown.stdout)
+    assert info["id"] == image_id
+    assert info["registry"] == registry.host
+    assert info["labels"]["dev.imagec.content-hash"].startswith(tag)
     assert not has_image(other, ref)
 
     # What was pushed runs there once pulled: the same image (its id is the config digest).

@@ -1,5 +1,9 @@
 """``imagec inspect IMAGE --backend docker|podman``: what an image was built from, read
-through the engine without running the image: its ``/etc/imagec/build.json`` plus labels."""
+through the engine without running the image: its ``/etc/imagec/build.json`` plus labels.
+
+An image the engine does not have, whose name has a registry host, is read from the
+registry instead (manifest and config labels: the content hash, source, revision, version),
+without pulling it."""
 
 from __future__ import annotations
 
@@ -15,12 +19,45 @@ from imagec.runtime.buildinfo import BUILD_INFO
 
 def inspect_image(session: EngineSession, ref: str) -> dict[str, Any]:
     image = session.image(ref)
+    if image is None and registry_host(ref):
+        return inspect_remote(session.engine, ref)
     if image is None:
         raise EngineError(f"no image {ref!r} on the {session.engine} engine at {session.url}")
     archive = session.read_file(image.id, BUILD_INFO)
     if archive is None:
         raise SpecError(f"{ref} was not built by imagec (it has no {BUILD_INFO})")
     return {**json.loads(_only_file(archive)), "labels": image.labels, "id": image.id}
+
+
+def registry_host(ref: str) -> str | None:
+    # Lazy: the registry client (ssl, http.client) is for images the engine does not have.
+    from imagec.backend.registry import parse
+
+    reference = parse(ref)
+    return reference.host if reference is not None else None
+
+
+def inspect_remote(engine: str, ref: str) -> dict[str, Any]:
+    """An image the engine does not have, read from its registry without pulling it: the
+    manifest and the config's labels (the provenance imagec records), with the engine's login.
+    """
+    from imagec.backend.engine.labels import CONTENT_HASH
+    from imagec.backend.registry import Registry
+
+    host = registry_host(ref)
+    assert host is not None
+    remote = Registry(host, engine).image(ref)
+    if remote is None:
+        raise EngineError(f"no image {ref!r} on the {engine} engine nor in the registry {host}")
+    if CONTENT_HASH not in remote.labels:
+        raise SpecError(f"{ref} was not built by imagec (it has no {CONTENT_HASH} label)")
+    return {
+        "labels": remote.labels,
+        "id": remote.config_digest,
+        "digest": remote.digest,
+        "created": remote.created,
+        "registry": host,
+    }
 
 
 def _only_file(archive: bytes) -> bytes:
