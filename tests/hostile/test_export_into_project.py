@@ -11,44 +11,26 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
+from support.limited_run import imagec, write_project
 
 from tests.hostile.test_paths import snapshot
-
-TIME_LIMIT = 30.0
-
-
-def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "imagec", *argv],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=TIME_LIMIT,
-            env={**os.environ, "IMAGEC_STACK": ""},
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"imagec {' '.join(argv)} ran for more than {TIME_LIMIT} s")
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project whose source root is the project directory itself, with a git repository."""
-    root = tmp_path / "proj"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pkg" / "app.py").write_text("print('hi')\n")
-    (root / "imagec.yaml").write_text("source_root: .\n")
-    (root / ".git").mkdir()
-    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
-    return root
+    return write_project(
+        tmp_path / "proj",
+        {
+            "pkg/app.py": "print('hi')\n",
+            "imagec.yaml": "source_root: .\n",
+            ".git/HEAD": "ref: refs/heads/main\n",
+        },
+    )
 
 
 def exported_sources(out: Path) -> list[str]:
@@ -58,11 +40,11 @@ def exported_sources(out: Path) -> list[str]:
 @pytest.mark.parametrize("target", ["build", "out/build", "pkg/build"])
 def test_export_inside_the_source_root_leaves_itself_out(project: Path, target: str) -> None:
     (project / target).parent.mkdir(parents=True, exist_ok=True)
-    first = run(["export", "imagec.yaml", "-o", target], project)
+    first = imagec(["export", "imagec.yaml", "-o", target], project)
     assert first.returncode == 0, first.stderr
     listing = exported_sources(project / target)
     assert not any(target in p for p in listing), listing
-    second = run(["export", "imagec.yaml", "-o", target, "--force"], project)
+    second = imagec(["export", "imagec.yaml", "-o", target, "--force"], project)
     assert second.returncode == 0, second.stderr
     assert exported_sources(project / target) == listing  # the first export is not sent
     assert not [p for p in (project / target).parent.iterdir() if p.name.startswith(".build")]
@@ -72,7 +54,7 @@ def test_tar_inside_the_source_root_leaves_itself_out(project: Path) -> None:
     for argv in (["context", "imagec.yaml"], ["context", "."]):
         names = []
         for _ in range(2):  # the second run finds the first tarball in the tree
-            proc = run([*argv, "--tar", "ctx.tar"], project)
+            proc = imagec([*argv, "--tar", "ctx.tar"], project)
             assert proc.returncode == 0, proc.stderr
             with tarfile.open(project / "ctx.tar") as tar:
                 names.append(tar.getnames())
@@ -81,14 +63,10 @@ def test_tar_inside_the_source_root_leaves_itself_out(project: Path) -> None:
 
 
 def test_tar_to_stdout_matches_tar_to_a_file_in_the_tree(project: Path) -> None:
-    piped = subprocess.run(
-        [sys.executable, "-m", "imagec", "context", ".", "--tar", "-"],
-        cwd=project,
-        capture_output=True,
-        timeout=TIME_LIMIT,
-        check=True,
-    ).stdout
-    assert run(["context", ".", "--tar", "ctx.tar"], project).returncode == 0
+    proc = imagec(["context", ".", "--tar", "-"], project, text=False)
+    assert proc.returncode == 0, proc.stderr
+    piped = proc.stdout
+    assert imagec(["context", ".", "--tar", "ctx.tar"], project).returncode == 0
     assert (project / "ctx.tar").read_bytes() == piped
     with tarfile.open(fileobj=io.BytesIO(piped)) as tar:
         assert "pkg/app.py" in tar.getnames()
@@ -112,7 +90,7 @@ def test_force_never_deletes_the_project(project: Path, target: str, cwd: str, w
         spec = "../imagec.yaml"
         target = "."
     before = snapshot(project.parent)
-    proc = run(["export", spec, "-o", target, "--force"], where)
+    proc = imagec(["export", spec, "-o", target, "--force"], where)
     assert (proc.returncode, proc.stdout) == (2, ""), proc.stderr
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith(f"{target}: --force would delete {what} ("), proc.stderr
@@ -123,7 +101,7 @@ def test_force_never_deletes_the_project(project: Path, target: str, cwd: str, w
 def test_force_never_deletes_a_source_root_elsewhere(tmp_path: Path, project: Path) -> None:
     (project / "imagec.yaml").write_text("source_root: pkg\n")
     before = snapshot(project)
-    proc = run(["export", "imagec.yaml", "-o", "pkg", "--force"], project)
+    proc = imagec(["export", "imagec.yaml", "-o", "pkg", "--force"], project)
     assert proc.returncode == 2
     assert proc.stderr.startswith("pkg: --force would delete the source root (")
     assert snapshot(project) == before
@@ -134,7 +112,7 @@ def test_force_never_deletes_a_repository(tmp_path: Path, project: Path) -> None
     (other / ".git").mkdir(parents=True)
     (other / "notes.txt").write_text("mine\n")
     before = snapshot(other)
-    proc = run(["export", "imagec.yaml", "-o", str(other), "--force"], project)
+    proc = imagec(["export", "imagec.yaml", "-o", str(other), "--force"], project)
     assert proc.returncode == 2
     assert proc.stderr == (
         f"{other}: --force would delete a repository (it holds .git or .imagec); "
@@ -145,7 +123,7 @@ def test_force_never_deletes_a_repository(tmp_path: Path, project: Path) -> None
 
 def test_force_still_replaces_an_earlier_export(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run(["export", "imagec.yaml", "-o", str(out)], project).returncode == 0
+    assert imagec(["export", "imagec.yaml", "-o", str(out)], project).returncode == 0
     (out / "stale.txt").write_text("x\n")
-    assert run(["export", "imagec.yaml", "-o", str(out), "--force"], project).returncode == 0
+    assert imagec(["export", "imagec.yaml", "-o", str(out), "--force"], project).returncode == 0
     assert not (out / "stale.txt").exists()

@@ -13,12 +13,12 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from support.limited_run import imagec, python, write_project
 
 TRIES = 60
 TIME_LIMIT = 180.0  # all tries together
@@ -27,16 +27,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_export(project: Path, out: Path, umask: int | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "imagec", "export", "imagec.yaml", "-o", str(out)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "IMAGEC_STACK": ""},
+    return imagec(
+        ["export", "imagec.yaml", "-o", str(out)],
+        project,
+        limit=60,
         preexec_fn=None if umask is None else (lambda: os.umask(umask)),
-        stdin=subprocess.DEVNULL,
-        check=False,
     )
 
 
@@ -72,7 +67,7 @@ def host_bytes(out: Path) -> list[str]:
 _DRIVER = """
 import json, os, sys, threading, time
 from pathlib import Path
-sys.path.insert(0, os.getcwd())
+sys.path[:0] = [os.getcwd(), os.path.join(os.getcwd(), "tests")]  # tests.*, support.*
 from tests.hostile.test_export_race import MARKER, attack_until, host_bytes
 from imagec.cli import main
 
@@ -115,31 +110,21 @@ def attack_until(project: Path, stop: threading.Event) -> None:
 
 
 def test_swapping_entries_for_symlinks_never_copies_a_host_file(tmp_path: Path) -> None:
-    host = tmp_path / "host"
-    (host / "dir").mkdir(parents=True)
-    (host / "secret.txt").write_bytes(MARKER + b" file\n")
-    (host / "dir" / "inner.txt").write_bytes(MARKER + b" dir\n")
-    project = tmp_path / "proj"
-    tree = project / "src"
-    (tree / "dir").mkdir(parents=True)
-    (tree / "dir" / "inner.txt").write_bytes(b"inside dir\n")
-    for i in range(100):  # entries around the swapped ones, so the timing varies
-        (tree / f"f{i:03}.txt").write_bytes(b"plain\n" * 50)
-    (tree / "secret.txt").write_bytes(b"harmless\n")
-    (project / "imagec.yaml").write_text("source_root: src\n")
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _DRIVER, str(project), str(TRIES)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=TIME_LIMIT,
-            env={**os.environ, "IMAGEC_STACK": ""},
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{TRIES} exports took more than {TIME_LIMIT} s")
+    write_project(
+        tmp_path / "host",
+        {"secret.txt": MARKER + b" file\n", "dir/inner.txt": MARKER + b" dir\n"},
+    )
+    project = write_project(
+        tmp_path / "proj",
+        {
+            "src/dir/inner.txt": b"inside dir\n",
+            # entries around the swapped ones, so the timing varies
+            **{f"src/f{i:03}.txt": b"plain\n" * 50 for i in range(100)},
+            "src/secret.txt": b"harmless\n",
+            "imagec.yaml": "source_root: src\n",
+        },
+    )
+    proc = python(_DRIVER, str(project), str(TRIES), cwd=ROOT, limit=TIME_LIMIT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
     result = json.loads(proc.stdout.splitlines()[-1])
@@ -152,18 +137,19 @@ def test_swapping_entries_for_symlinks_never_copies_a_host_file(tmp_path: Path) 
 def test_modes_are_no_wider_than_the_source_and_the_umask(
     tmp_path: Path, umask: int, expect: int
 ) -> None:
-    project = tmp_path / "proj"
+    project = write_project(
+        tmp_path / "proj",
+        {
+            "src/.env": "TOKEN=x\n",
+            "src/run.sh": "#!/bin/sh\n",
+            "src/wide.txt": "x\n",
+            "src/private/key": "k\n",
+            "imagec.yaml": "source_root: src\n",
+        },
+    )
     tree = project / "src"
-    (tree / "private").mkdir(parents=True)
-    (tree / ".env").write_text("TOKEN=x\n")
-    (tree / ".env").chmod(0o600)
-    (tree / "run.sh").write_text("#!/bin/sh\n")
-    (tree / "run.sh").chmod(0o775)
-    (tree / "wide.txt").write_text("x\n")
-    (tree / "wide.txt").chmod(0o666)
-    (tree / "private" / "key").write_text("k\n")
-    (tree / "private").chmod(0o700)
-    (project / "imagec.yaml").write_text("source_root: src\n")
+    for rel, mode in ((".env", 0o600), ("run.sh", 0o775), ("wide.txt", 0o666), ("private", 0o700)):
+        (tree / rel).chmod(mode)
     out = tmp_path / "out"
     proc = run_export(project, out, umask)
     assert proc.returncode == 0, proc.stderr

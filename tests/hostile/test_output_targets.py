@@ -13,44 +13,32 @@ import io
 import os
 import socket
 import stat
-import subprocess
-import sys
 import tarfile
 import threading
 from pathlib import Path
 
 import pytest
+from support.limited_run import TIME_LIMIT, imagec, write_project
 
-TIME_LIMIT = 20.0
 SPEC = "requirements: requirements.txt\nsource_root: src\ndockerignore_file: src/.dockerignore\n"
 
 
-def run(argv: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "imagec", *argv],
-            cwd=cwd,
-            stdout=kwargs.pop("stdout", subprocess.PIPE),
-            stderr=subprocess.PIPE,
-            timeout=TIME_LIMIT,
-            env={**os.environ, "IMAGEC_STACK": ""},
-            stdin=subprocess.DEVNULL,
-            check=False,
-            **kwargs,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"imagec {' '.join(argv)} ran for more than {TIME_LIMIT} s")
+def run(argv: list[str], cwd: Path, **kwargs):
+    """The CLI with bytes out: what reaches standard output is compared byte for byte."""
+    return imagec(argv, cwd, text=False, **kwargs)
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "app.py").write_text("print('hi')\n")
-    (root / "src" / ".dockerignore").write_text("*.pyc\n")
-    (root / "imagec.yaml").write_text(SPEC)
-    (root / "requirements.txt").write_text("requests\n")
-    return root
+    return write_project(
+        tmp_path / "proj",
+        {
+            "src/app.py": "print('hi')\n",
+            "src/.dockerignore": "*.pyc\n",
+            "imagec.yaml": SPEC,
+            "requirements.txt": "requests\n",
+        },
+    )
 
 
 def identity(path: Path) -> tuple[int, int, int, int]:

@@ -12,7 +12,9 @@ imagec as a user runs it: ``cli`` (the CLI in a subprocess), ``projects`` (sampl
 probe wheels and sdists), ``proxy`` (a recording proxy in front of an engine socket),
 ``venvs`` (virtual environments that install imagec), ``plugins`` (throwaway plugin
 distributions), ``fake_buildah``, ``package_index`` (a package index on loopback),
-``hostile`` and ``timeout`` (running imagec on hostile input, bounded).
+``hostile`` and ``timeout`` (running imagec on hostile input, bounded), ``limited_run`` (the
+CLI or a driver of it in a child process under a time limit, and the small projects it runs
+on).
 
 Oracles: ``context`` (build-context vectors and trees on disk), ``go_re_oracle``
 (patternmatcher's Go regexps), ``buildkit_lex`` and ``containerfile_check`` (reading a
