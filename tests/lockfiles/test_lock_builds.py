@@ -1,11 +1,12 @@
 """Lock files built into images on both engines: four locks made by their real tools (uv,
-poetry, pipenv, uv's PEP 751 export) in one spec, installed from a real index on loopback
-behind basic auth (its URL a build secret), and ``pip list`` in the image less the base
-image's is exactly what the locks pin."""
+poetry, pipenv, uv's PEP 751 export) in one spec, installed by pip and by uv from a real index
+on loopback behind basic auth (its URL a build secret), and ``pip list`` in the image less
+the base image's is exactly what the locks pin (and uv itself, when it installs)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from support.builds import BUILT
 from support.cli import run_imagec
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
+from support.uv_wheel import NoUvWheel, uv_wheel
 
+from imagec.plan.compiler import UV_REQUIREMENT
 from lockfiles.projects import (
     locked_pins,
     make_pipenv_project,
@@ -37,7 +40,8 @@ def installed(engine: Engine, image: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def project(probes, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """The spec and the pins of its four locks (made once, built on each engine)."""
+    """The spec's directory and the pins of its four locks (made once, built on each engine
+    with each installer)."""
     index, names = probes
     root = tmp_path_factory.mktemp("lock-build")
     locks = [
@@ -49,11 +53,10 @@ def project(probes, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
     expected: dict[str, str] = {}
     for lock in locks:
         expected.update({name: pin[0] for name, pin in locked_pins(lock).items()})
-    spec = root / "imagec.yaml"
-    spec.write_text(
-        f"image_name: {TEST_REPOSITORY}/lockfiles-{uuid.uuid4().hex[:8]}\n"
+    (root / "spec.yaml").write_text(
+        f"image_name: {TEST_REPOSITORY}/lockfiles-{uuid.uuid4().hex[:8]}-INSTALLER\n"
         f"base_image: {BASE}\n"
-        "installer: pip\n"
+        "installer: INSTALLER\n"
         "install_imagec: false\n"
         "copy_source: false\n"
         "copy_stack: false\n"
@@ -63,14 +66,23 @@ def project(probes, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
         "lock_files:\n" + "".join(f"  - {lock.relative_to(root)}\n" for lock in locks)
     )
     (root / "index-url").write_text(index.auth_url)
-    return spec, expected
+    # uv installs from the spec's index like any requirement.
+    try:
+        wheel = uv_wheel()
+    except NoUvWheel as exc:
+        pytest.skip(str(exc))
+    shutil.copy2(wheel, index.wheels / wheel.name)
+    return root, expected
 
 
+@pytest.mark.parametrize("installer", ["pip", "uv"])
 def test_image_holds_exactly_the_locked_pins(
-    engine: Engine, engine_images: BaseImages, project: tuple[Path, dict], probes
+    engine: Engine, engine_images: BaseImages, project: tuple[Path, dict], probes, installer: str
 ) -> None:
-    spec, expected = project
+    root, expected = project
     index, _ = probes
+    spec = root / f"imagec-{installer}.yaml"
+    spec.write_text((root / "spec.yaml").read_text().replace("INSTALLER", installer))
     assert len(expected) == 8  # top and dep of each of the four locks
     result = run_imagec(
         "build", str(spec), "--backend", engine.kind, "--url", engine.url,
@@ -85,5 +97,7 @@ def test_image_holds_exactly_the_locked_pins(
     base = installed(engine, BASE)
     image = installed(engine, tag)
     added = {name: version for name, version in image.items() if base.get(name) != version}
+    if installer == "uv":
+        assert added.pop("uv") == UV_REQUIREMENT.split("==")[1]
     assert added == expected
     assert f"{index.user}:{index.password}@" not in result.stdout + result.stderr
