@@ -381,7 +381,11 @@ class Spec(StrictModel):
         "image. Turn off for base images that already have it.",
     )
     installer: Literal["pip", "uv"] = Field(
-        "pip", description="Tool that installs the requirements: `pip` or `uv`."
+        "uv",
+        description="Tool that installs the requirements: `uv` (pinned, installed by pip from "
+        "the spec's index in a layer of its own) or `pip`. A requirements file with options "
+        "only pip reads (per-requirement `--global-option`, `--config-settings`) is installed "
+        "with pip either way.",
     )
     installer_cache_mount: bool = Field(
         True,

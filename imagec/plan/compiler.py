@@ -59,8 +59,9 @@ DEFAULT_ENV = (
     ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
     ("PIP_NO_CACHE_DIR", "1"),
 )
-# Pinned: the same spec gives the same image. Installed by pip from the spec's own index, in a
-# layer of its own, so it needs no network beyond the index and is built once.
+# The default installer, pinned: the same spec gives the same image. Installed by pip from the
+# spec's own index (or find-links), in a layer of its own just before the first install step
+# that runs it, so it needs no network beyond the index and is built once.
 UV_REQUIREMENT = "uv==0.9.30"
 
 # Fails early, saying what is missing, instead of a cryptic "pip: not found" steps later.
@@ -125,10 +126,6 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
 
     files: list[ContextFile] = []
     dirs: list[ContextDir] = []
-    install, prelude, mounts = _installer(spec, inputs, spec.installer, cache)
-    if spec.installer == "uv":
-        pip, pip_prelude, pip_mounts = _installer(spec, inputs, "pip", cache)
-        add(Run(o("installer"), wrap((*pip, UV_REQUIREMENT), pip_prelude), pip_mounts))
     if spec.install_imagec:
         add_runtime(add, files, o("install_imagec"), inputs.runtime)
     else:
@@ -139,7 +136,13 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
             dirs.append(ContextDir(root=str(directory), dest=f"{CTX_FIND_LINKS}/{i}"))
         add(Copy(o("find_links"), (f"{CTX_FIND_LINKS}/",), f"{IMG_FIND_LINKS}/"))
 
+    uv_ready = False
     for source in inputs.requirements:
+        installer = source.installer or spec.installer
+        if installer == "uv" and not uv_ready:  # just before the first step that runs it
+            add(_uv_bootstrap(spec, inputs, cache, o("installer")))
+            uv_ready = True
+        install, prelude, mounts = _installer(spec, inputs, installer, cache)
         requirements_file = f"{CTX_REQUIREMENTS}/{source.name}"
         files.append(ContextFile(requirements_file, source.content))
         copied = [requirements_file]
@@ -274,6 +277,15 @@ def _installer(
     for i, (value, directory) in enumerate(inputs.find_links):
         cmd += ["--find-links", f"{IMG_FIND_LINKS}/{i}" if directory is not None else value]
     return tuple(cmd), [*secret_lines, *index_prelude], mounts
+
+
+def _uv_bootstrap(spec: Spec, inputs: Inputs, cache: bool, where: Origin) -> Run:
+    """The pinned uv, installed by pip in a layer of its own from the spec's index and
+    find-links (a wheel there makes it offline): one binary wheel, no dependencies, so no
+    build and one download (none with the cache mount)."""
+    pip, prelude, mounts = _installer(spec, inputs, "pip", cache)
+    argv = (*pip, "--no-deps", "--only-binary", ":all:", UV_REQUIREMENT)
+    return Run(where, wrap(argv, prelude), mounts)
 
 
 def _create_user(name: str) -> str:

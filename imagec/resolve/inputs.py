@@ -27,6 +27,9 @@ class RequirementsSource:
     origin: Origin
     content: str
     constraints: str | None = None  # a `-c` file the requirements file refers to
+    # "pip" when only pip reads the file (per-requirement options uv refuses or ignores);
+    # None: the spec's installer.
+    installer: str | None = None
 
     @property
     def constraints_name(self) -> str:

@@ -128,5 +128,26 @@ def requirement_layers(
         source = RequirementsSource(name, where, "")
         constraints = render_constraints_file(lines, header=header)
         text = render_requirements_file(lines, header=header, constraints=source.constraints_name)
-        sources.append(RequirementsSource(name, where, text, constraints))
+        why = pip_only(lines) if spec.installer != "pip" else None
+        if why is not None:
+            first, rest = text.split("\n", 1)
+            text = f"{first}\n# Installed with pip: uv {why}\n{rest}"
+        installer = "pip" if why is not None else None
+        sources.append(RequirementsSource(name, where, text, constraints, installer))
     return sources, apt
+
+
+# Options uv's requirements-file reader skips with a warning: pip must read such a file.
+_UV_IGNORES = frozenset({"--trusted-host", "--prefer-binary"})
+
+
+def pip_only(lines: list[RequirementLine]) -> str | None:
+    """Why uv cannot install these lines as pip would, or None: uv reads no per-requirement
+    option but ``--hash`` and skips ``--trusted-host`` and ``--prefer-binary``."""
+    for line in lines:
+        if line.line_options:
+            option = line.line_options[0].split("=", 1)[0]
+            return f"reads no per-requirement {option}"
+        if line.option is not None and line.option.name in _UV_IGNORES:
+            return f"ignores {line.option.name} in a requirements file"
+    return None

@@ -255,6 +255,7 @@ def failing_project(root: Path, requirement: str, *installer_args: str) -> Path:
         'python_version: "3.11"\n'
         f"image_name: imagec-test/{root.name}\n"
         f'requirements: ["{requirement}"]\n'
+        "installer: pip\n"  # the failure reports below quote pip's own output
         "find_links: [wheels]\n"
         f"installer_args: {args}\n"
         "copy_stack: false\n"

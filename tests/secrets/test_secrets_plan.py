@@ -18,6 +18,7 @@ from imagec.resolve.secrets import parse_secret_flag
 
 SPEC = """\
 base_image: python:3.11-slim
+installer: pip
 install_imagec: false
 copy_source: false
 install_stack_requirements: false
@@ -69,7 +70,9 @@ def test_no_cache_mount_restores_no_cache_dir(tmp_path: Path) -> None:
 
 
 def test_cache_mount_keeps_pip_cache_off_in_the_image(tmp_path: Path) -> None:
-    spec = write(tmp_path, "base_image: python:3.11-slim\nrequirements: [probe-a]\n")
+    spec = write(
+        tmp_path, "base_image: python:3.11-slim\ninstaller: pip\nrequirements: [probe-a]\n"
+    )
     lines = run_imagec("compile", str(spec)).stdout.splitlines()
     install = next(i for i, ln in enumerate(lines) if '"pip", "install", "-r"' in ln)
     assert lines[install].startswith(
@@ -81,7 +84,9 @@ def test_cache_mount_keeps_pip_cache_off_in_the_image(tmp_path: Path) -> None:
 
 
 def test_uv_installer_gets_its_own_cache_and_variables(tmp_path: Path) -> None:
-    result = run_imagec("compile", str(write(tmp_path, SPEC + "installer: uv\n")))
+    result = run_imagec(
+        "compile", str(write(tmp_path, SPEC.replace("installer: pip", "installer: uv")))
+    )
     assert result.returncode == 0, result.stderr
     uv = next(ln for ln in result.stdout.splitlines() if '"uv", "pip", "install"' in ln)
     assert "--mount=type=cache,target=/root/.cache/uv" in uv
