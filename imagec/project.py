@@ -14,6 +14,7 @@ from imagec.model.validate import validate_spec
 from imagec.plan.compiler import plan
 from imagec.plan.ir import Plan
 from imagec.plugins.manager import get_plugins
+from imagec.resolve.parent import ParentBuild
 from imagec.resolve.stack import Stack
 from imagec.resolve.surroundings import resolve
 from imagec.spec.document import Document
@@ -29,6 +30,7 @@ class Project:
     root_rule: str
     ignore_file: Path | None
     stack: Stack | None
+    parent: ParentBuild | None = None  # the user's Dockerfile, built first (``dockerfile``)
 
 
 def load_project(
@@ -53,6 +55,7 @@ def load_project(
         root_rule=found.root_rule,
         ignore_file=found.ignore_file,
         stack=found.stack,
+        parent=found.inputs.parent,
     )
 
 
@@ -62,4 +65,4 @@ def build_for(project: Project, backend: Backend) -> Build:
     from imagec.backend.buildcontext import BuildContext
 
     context = BuildContext(project.plan, backend.build_file_name, backend.render(project.plan))
-    return Build(spec=project.spec, plan=project.plan, context=context)
+    return Build(spec=project.spec, plan=project.plan, context=context, parent=project.parent)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from imagec.backend.buildcontext import BuildContext
     from imagec.model.spec import Spec
     from imagec.plan.ir import Plan, Step
+    from imagec.resolve.parent import ParentBuild
 
 Output = Literal["text", "directory", "image"]
 
@@ -76,6 +77,8 @@ class Build:
     spec: Spec
     plan: Plan
     context: BuildContext
+    # The user's Dockerfile, built first: the plan's FROM names its image (``dockerfile``).
+    parent: ParentBuild | None = None
 
 
 class UnsupportedStep(SpecError):
@@ -148,6 +151,11 @@ class Backend:
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:
         raise ImagecError(f"backend {self.name!r} does not build images")
+
+    def use_as_is(self, build: Build, request: BuildRequest) -> BuildResult:
+        """``skip_build``: check that ``build.spec.base_image`` can run the pipeline as it is
+        (Python, imagec's runtime, the requirements) and build nothing."""
+        raise ImagecError(f"backend {self.name!r} does not check images")
 
     def inspect(self, image: str) -> dict[str, Any]:
         """What ``image`` was built from: its ``/etc/imagec/build.json`` plus ``labels``."""

@@ -24,7 +24,7 @@ from imagec.context.selection import select_context
 from imagec.context.tarball import ExtraFile, Opener, write_context_tar
 from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
 from imagec.errors import ImagecError
-from imagec.plan.ir import CTX_SOURCE, Plan
+from imagec.plan.ir import Plan
 from imagec.resolve.source_root import REPO_MARKER
 from imagec.resolve.wheel import build_wheel
 from imagec.util.fsutil import TreeReader, staged_directory, umask, without_outputs
@@ -83,9 +83,8 @@ class BuildContext:
             parents = [
                 ContextEntry("/".join(parts[: i + 1]), DIR, d.root) for i in range(len(parts))
             ]
-            selected = selection.entries()
-            if d.dest == CTX_SOURCE:
-                selected = _without_repo_marker(selected)
+            # No directory sent holds `.imagec/` (the source, a parent Dockerfile's context).
+            selected = _without_repo_marker(selection.entries())
             streams.append(_under(d.dest, parents, selected))
         return heapq.merge(*streams, key=_key)
 
@@ -179,7 +178,7 @@ def _under(
 
 
 def _without_repo_marker(entries: Iterator[ContextEntry]) -> Iterator[ContextEntry]:
-    """The source copy never holds ``.imagec/`` (at any depth): its stacks other than the
+    """A directory sent never holds ``.imagec/`` (at any depth): its stacks other than the
     active one, which goes into the image as a rendered file, may hold other deployments'
     settings, whatever the ignore file says."""
     for e in entries:

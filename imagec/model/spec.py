@@ -214,6 +214,35 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+# A build stage name (`FROM image AS NAME`, `--target NAME`), as BuildKit accepts it.
+StageName = Annotated[str, _pattern(r"[A-Za-z][A-Za-z0-9_.-]{0,127}", "stage name", "runtime")]
+
+
+class ParentDockerfile(StrictModel):
+    """A Dockerfile of the user's, built first; its image is the base of imagec's steps."""
+
+    path: RelPath = Field(description="The Dockerfile (relative to the spec file).")
+    context: RelPath | None = Field(
+        None,
+        description="Its build context directory (relative to the spec file), filtered by "
+        "that directory's `.containerignore` or `.dockerignore`. Default: the Dockerfile's "
+        "directory.",
+    )
+    build_args: dict[EnvName, Text] = Field(
+        default_factory=dict,
+        description="Build arguments of this build (`--build-arg`); part of its content hash.",
+    )
+    target: StageName | None = Field(
+        None, description="Stage to build (`--target`). Default: the last stage."
+    )
+
+
+ParentDockerfileEntry = Annotated[
+    Annotated[RelPath, Tag("path")] | Annotated[ParentDockerfile, Tag("table")],
+    Discriminator(lambda v: "path" if isinstance(v, str) else "table"),
+]
+
+
 class BuildSecret(StrictModel):
     """A secret the install steps need; supplied at build time, never stored in the image."""
 
@@ -371,6 +400,19 @@ class Spec(StrictModel):
         description="Ignore file to apply to the source root. Default: `.dockerignore` (or "
         "`.containerignore`) in the source root.",
     )
+    dockerfile: ParentDockerfileEntry | None = Field(
+        None,
+        description="A Dockerfile to build first, whose image is the base of imagec's steps "
+        "(instead of `base_image`): a path, or `{path, context, build_args, target}`. It is "
+        "tagged `<image_name>-parent:<content hash>` and rebuilt only when it, its context or "
+        "its build arguments change.",
+    )
+    skip_build: bool = Field(
+        False,
+        description="Use `base_image` as it is: build nothing. `imagec build` checks that the "
+        "image has Python, imagec's runtime (for a decorated pipeline) and the requirements, "
+        "and reports what is missing.",
+    )
     copy_source: bool = Field(True, description="Copy the source root into the image.")
     copy_stack: bool = Field(
         True, description="Copy the active stack configuration into the image."
@@ -420,6 +462,13 @@ class Spec(StrictModel):
     @property
     def effective_python_version(self) -> str:
         return self.python_version or default_python_version()
+
+    @property
+    def parent_dockerfile(self) -> ParentDockerfile | None:
+        """``dockerfile`` as a table, whichever way it was written."""
+        if isinstance(self.dockerfile, str):
+            return ParentDockerfile(path=self.dockerfile)
+        return self.dockerfile
 
     @property
     def effective_base_image(self) -> str:

@@ -93,13 +93,12 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     cache = spec.installer_cache_mount
 
     base = spec.effective_base_image
-    add(
-        From(
-            o("base_image") if spec.base_image else Origin("default base image"),
-            base,
-            spec.platform,
-        )
-    )
+    base_origin = o("base_image") if spec.base_image else Origin("default base image")
+    if inputs.parent is not None:  # the user's Dockerfile, built first (backend/engine/parent)
+        base, base_origin = inputs.parent.ref, inputs.parent.origin
+    add(From(base_origin, base, spec.platform))
+    if spec.skip_build:
+        return as_is(steps, inputs, spec)
     for name, default in spec.build_args.items():
         add(Arg(o("build_args", name), name, default))
     # With the installer cache mounted, pip must be free to use it during the build; the
@@ -200,6 +199,24 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         platform=spec.platform,
     )
     return with_provenance(draft, spec, o("labels") if spec.labels else Origin("provenance"))
+
+
+def as_is(steps: list[Step], inputs: Inputs, spec: Spec) -> Plan:
+    """``skip_build``: the image as it is, ``FROM image`` with nothing built on it. The
+    requirements files stay in the plan, and the pipeline in its metadata: the engine checks
+    the image has them (backend/engine/asis.py)."""
+    files = tuple(
+        ContextFile(f"{CTX_REQUIREMENTS}/{source.name}", source.content)
+        for source in inputs.requirements
+    )
+    target = inputs.pipeline_target if spec.command is None and spec.entrypoint is None else None
+    return Plan(
+        steps=tuple(steps),
+        files=files,
+        image_name=inputs.image_name,
+        platform=spec.platform,
+        metadata=(("pipeline", target),) if target else (),
+    )
 
 
 def add_runtime(add, files: list[ContextFile], where: Origin, runtime: str) -> None:

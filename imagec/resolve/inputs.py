@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from imagec.resolve.parent import ParentBuild
 from imagec.spec.document import Origin
 
 
@@ -53,3 +54,5 @@ class Inputs:
     image_name: str = "imagec/app"
     # How the image gets imagec's runtime: a wheel of this installation, or from the index.
     runtime: Literal["wheel", "index"] = "wheel"
+    # The user's Dockerfile, built first as the base of imagec's steps (``dockerfile``).
+    parent: ParentBuild | None = None

@@ -15,6 +15,7 @@ from imagec.model.spec import Spec
 from imagec.resolve.import_check import check_imports
 from imagec.resolve.inputs import Inputs
 from imagec.resolve.integrations.registry import registry_with_plugins
+from imagec.resolve.parent import resolve_parent
 from imagec.resolve.paths import require_dir, require_inside, resolve_path
 from imagec.resolve.requirement_layers import requirement_layers
 from imagec.resolve.source_root import REPO_MARKER, detect_source_root, find_repository, module_name
@@ -103,6 +104,8 @@ def resolve(
             requirement_texts=[source.content for source in requirements],
         )
 
+    image_name = spec.image_name or _default_image_name(root)
+    parent = resolve_parent(doc, spec, image_name=image_name, project=[*project, root])
     inputs = Inputs(
         source_root=root if spec.copy_source else None,
         ignore_file=ignore_file,
@@ -113,8 +116,9 @@ def resolve(
         stack_env=stack_env,
         find_links=tuple(find_links),
         pipeline_target=pipeline_target,
-        image_name=spec.image_name or _default_image_name(root),
+        image_name=image_name,
         runtime="index" if spec.install_imagec and installed_from_index() else "wheel",
+        parent=parent,
     )
     return Surroundings(inputs, root, found.rule, ignore_file, active_stack)
 

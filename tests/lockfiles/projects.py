@@ -122,8 +122,13 @@ def make_uv_project(directory: Path, names: dict[str, str], index_url: str) -> P
 
 def make_poetry_project(directory: Path, names: dict[str, str], index_url: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
+    # A README the project names: imagec copies only pyproject.toml and the lock, and must
+    # still export it.
+    (directory / "README.md").write_text("demo\n")
     (directory / "pyproject.toml").write_text(
-        _pep621(names, ">=3.11,<4")
+        _pep621(names, ">=3.11,<4").replace(
+            "\nrequires-python", '\nreadme = "README.md"\nrequires-python'
+        )
         + "[tool.poetry]\npackage-mode = false\n\n"
         + f'[tool.poetry.group.dev.dependencies]\n"{names["dev"]}" = "*"\n\n'
         + f'[[tool.poetry.source]]\nname = "probes"\nurl = "{index_url}"\npriority = "primary"\n'

@@ -40,6 +40,11 @@ class ContainerfileBackend(Backend):
         return render(plan, comments=comments, unsupported=self.unsupported)
 
     def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
+        if build.parent is not None:  # two builds: imagec_containerfile.parent
+            from imagec_containerfile.parent import export_with_parent
+
+            export_with_parent(build, self.build_file_name, out_dir, force=force)
+            return
         readme = build_readme(build, self.build_file_name)
         build.context.export(out_dir, force=force)
         (out_dir / "README.md").write_text(readme)

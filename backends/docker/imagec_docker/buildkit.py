@@ -168,6 +168,8 @@ def build(
             argv += ["--platform", params.platform]
         if params.network:
             argv += ["--network", params.network]
+        if params.target:
+            argv += ["--target", params.target]
         argv.append("-")
         env = dict(os.environ, DOCKER_BUILDKIT="1", BUILDKIT_PROGRESS="plain")
         env.pop("DOCKER_HOST", None)  # -H names the engine

@@ -141,6 +141,7 @@ class DockerSession(SdkSession):
                     labels=params.labels,
                     network_mode=params.network,
                     platform=params.platform,
+                    target=params.target,
                     timeout=None,  # a RUN step may print nothing for a long time
                 )
                 yield from messages
@@ -172,6 +173,28 @@ class DockerSession(SdkSession):
                 return b"".join(stream)
             except docker.errors.NotFound:
                 return None
+            finally:
+                with suppress(docker.errors.APIError):
+                    self.api.remove_container(container["Id"], force=True)
+
+    def pull(self, ref: str) -> Iterator[dict[str, Any]]:
+        repo, tag = split_tag(ref)
+        with self._calls(f"pull of {ref}"):
+            yield from self.api.pull(repo, tag=tag, stream=True, decode=True)
+
+    def run(self, image: str, argv: list[str], *, timeout: float) -> tuple[int, bytes, bytes]:
+        import docker.errors
+
+        with self._calls(f"running {image}"):
+            container = self.api.create_container(
+                image, command=argv[1:], entrypoint=argv[:1], network_disabled=True
+            )
+            try:
+                self.api.start(container["Id"])
+                status = self.api.wait(container["Id"], timeout=timeout)
+                out = self.api.logs(container["Id"], stdout=True, stderr=False)
+                err = self.api.logs(container["Id"], stdout=False, stderr=True)
+                return int(status.get("StatusCode", -1)), out, err
             finally:
                 with suppress(docker.errors.APIError):
                     self.api.remove_container(container["Id"], force=True)

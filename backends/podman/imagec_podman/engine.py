@@ -117,6 +117,8 @@ class PodmanSession(SdkSession):
             query["platform"] = params.platform
         if params.network:
             query["networkmode"] = params.network
+        if params.target:
+            query["target"] = params.target
         if params.secrets:
             from imagec_podman.secrets import secret_members, splice
 
@@ -168,6 +170,28 @@ class PodmanSession(SdkSession):
                 with suppress(podman.errors.PodmanError):
                     container.remove(force=True)
 
+    def pull(self, ref: str) -> Iterator[dict[str, Any]]:
+        repo, tag = split_tag(ref)
+        with self._calls(f"pull of {ref}"):
+            yield from self.client.images.pull(repo, tag=tag, stream=True, decode=True)
+
+    def run(self, image: str, argv: list[str], *, timeout: float) -> tuple[int, bytes, bytes]:
+        import podman.errors
+
+        with self._calls(f"running {image}"):
+            container = self.client.containers.create(
+                image, command=argv[1:], entrypoint=argv[:1], network_mode="none"
+            )
+            try:
+                container.start()
+                code = container.wait(timeout=timeout)
+                out = _joined(container.logs(stdout=True, stderr=False))
+                err = _joined(container.logs(stdout=False, stderr=True))
+                return int(code), out, err
+            finally:
+                with suppress(podman.errors.PodmanError):
+                    container.remove(force=True)
+
     def push(self, ref: str) -> Iterator[dict[str, Any]]:
         from imagec.backend.registry import login_for, parse
 
@@ -188,3 +212,7 @@ inspect_session = PodmanSession.inspect_session
 
 def _image_id(value: str) -> str:
     return value if value.startswith("sha256:") else f"sha256:{value}"
+
+
+def _joined(logs: bytes | Iterable[bytes]) -> bytes:
+    return logs if isinstance(logs, bytes) else b"".join(logs)

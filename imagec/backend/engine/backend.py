@@ -65,6 +65,13 @@ class EngineBackend(Backend):
             engine_build = canonical(build, self)
             return run_build(session, engine_build, request, network=self.options.network)
 
+    def use_as_is(self, build: Build, request: BuildRequest) -> BuildResult:
+        # Lazy, as the build flow: only `imagec build` of a skip_build spec checks an image.
+        from imagec.backend.engine.asis import use_as_is
+
+        with self.engine().connect(self.url) as session:
+            return use_as_is(session, build, request)
+
 
 def canonical(build: Build, backend: Backend) -> Build:
     """The build with the context every engine is sent: ``Containerfile``, no comments.

@@ -106,7 +106,11 @@ def remember(session: EngineSession, build: Build, image_id: str, tags: tuple[st
     """Let the next unchanged ``imagec build`` stop before loading anything (see
     ``fingerprint``): every context entry is part of what it checks."""
     if fingerprint.recording():
-        entries = (entry.fspath for entry in build.context.entries() if entry.fspath)
+        entries = [entry.fspath for entry in build.context.entries() if entry.fspath]
+        if build.parent is not None:  # the parent's Dockerfile and context make the image too
+            parent = build.parent
+            entries += [str(parent.dockerfile), str(parent.context)]
+            entries += [entry.fspath for entry in parent.entries() if entry.fspath]
         fingerprint.finish(session.url, image_id, tags, entries)
 
 

@@ -24,6 +24,7 @@ class BuildParams:
     pull: bool = False
     platform: str | None = None
     network: str | None = None  # network mode of RUN steps; None: the engine's default
+    target: str | None = None  # the stage to build (`--target`); None: the last one
     # Build secret id -> path of a file holding it, for `RUN --mount=type=secret`. Paths, not
     # values: nothing here is ever logged or labelled.
     secrets: dict[str, str] = field(default_factory=dict)
@@ -55,5 +56,12 @@ class EngineSession(Protocol):
 
     def push(self, ref: str) -> Iterator[dict[str, Any]]:
         """Push ``ref``; yield the engine's JSON progress messages."""
+
+    def pull(self, ref: str) -> Iterator[dict[str, Any]]:
+        """Pull ``ref``; yield the engine's JSON progress messages."""
+
+    def run(self, image: str, argv: list[str], *, timeout: float) -> tuple[int, bytes, bytes]:
+        """Run ``argv`` (``argv[0]`` as the entrypoint) in a new container of ``image`` with no
+        network; its exit code, stdout and stderr. The container is removed."""
 
     def close(self) -> None: ...

@@ -33,10 +33,15 @@ def run(args: argparse.Namespace) -> int:
             labels=tuple(pairs(args.label, "--label").items()),
             secrets=tuple(secrets.items()),
         )
-        result = backend.build(build_for(project, backend), request)
+        if project.spec.skip_build:  # the image as it is: checked, not built
+            result = backend.use_as_is(build_for(project, backend), request)
+        else:
+            result = backend.build(build_for(project, backend), request)
     if args.quiet:
         print(result.image_id)
     else:
         state = "built" if result.built else "up to date"
+        if project.spec.skip_build:
+            state = "usable as it is"
         print(f"{state}: {result.image_id} {' '.join(result.tags)}")
     return 0

@@ -110,11 +110,11 @@ def _poetry_lock(request: Request) -> str:
     poetry = find_tool("poetry", "poetry.lock")
     pyproject = _companion(request.path, "pyproject.toml")
     with staged([(pyproject, "pyproject.toml"), (request.path, "poetry.lock")]) as work:
-        base = [poetry, "--no-interaction", "--no-ansi", "--directory", str(work)]
-        code, out, err = run_tool([*base, "check", "--lock"], cwd=work)
-        stale = re.compile(r"changed significantly|poetry lock|not consistent", re.I)
-        _checked(code, err + out, "poetry check --lock", stale, "poetry lock", "pyproject.toml")
-        argv = [*base, "export", "--format", "requirements.txt", "--without-urls"]
+        # `poetry export` refuses a lock whose content hash no longer matches pyproject.toml
+        # (what `poetry check --lock` checks, without also wanting the README and packages
+        # that pyproject.toml names, which are not copied).
+        argv = [poetry, "--no-interaction", "--no-ansi", "--directory", str(work)]
+        argv += ["export", "--format", "requirements.txt", "--without-urls"]
         argv += _flags("--extras", request.extras) + _flags("--with", request.groups)
         code, out, err = run_tool(argv, cwd=work)
         if code != 0 and re.search(r"command \W*export\W* (is not defined|does not exist)", err):
@@ -122,8 +122,8 @@ def _poetry_lock(request: Request) -> str:
                 "poetry.lock needs poetry's export command; install it "
                 "(`pip install poetry-plugin-export`)"
             )
-        if code != 0:
-            raise ToolError(f"`poetry export` failed: {last_line(err or out)}")
+        stale = re.compile(r"changed significantly since poetry\.lock|run `poetry lock`", re.I)
+        _checked(code, err + out, "poetry export", stale, "poetry lock", "pyproject.toml")
         return out
 
 
