@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from support.cli import cli_env, run_imagec
+from support.package_index import PackageIndex
 
 from imagec.resolve.lockfiles.tools import ToolError, find_tool, run_tool
 from lockfiles.projects import (
+    UV,
     locked_pins,
     make_pipenv_project,
     make_poetry_project,
@@ -20,7 +25,9 @@ from lockfiles.projects import (
     make_pyproject,
     make_uv_project,
     pins,
+    run,
     sha256,
+    write_wheel,
 )
 
 SPEC = "install_imagec: false\ncopy_source: false\ncopy_stack: false\n"
@@ -227,3 +234,58 @@ def test_tool_runs_are_bounded(tmp_path: Path) -> None:
         run_tool(["/bin/sh", "-c", "sleep 30 & sleep 30"], cwd=tmp_path, timeout=1)
     with pytest.raises(ToolError, match="wrote more than"):
         run_tool(["/bin/sh", "-c", "head -c 9000000 /dev/zero"], cwd=tmp_path)
+
+
+def test_pip_refuses_a_file_other_than_the_locked_one(probes, tmp_path: Path) -> None:
+    """The exported layer, given to the real pip: the locked wheels download; a wheel with
+    the same name and version but other bytes is refused by the hash check."""
+    index, names = probes
+    lock = make_uv_project(tmp_path / "p", names["uv"], index.url)
+    [content] = lock_layers(compile_ir(write_spec(lock.parent, "[uv.lock]")))
+    layer = tmp_path / "layer.txt"
+    layer.write_text(content)
+
+    def download(served) -> subprocess.CompletedProcess:
+        target = tmp_path / f"dl-{served.port}"
+        return subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--isolated", "--no-deps", "-q",
+             "-d", str(target), "--index-url", served.auth_url, "-r", str(layer)],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+
+    assert download(index).returncode == 0
+    other = tmp_path / "other-wheels"
+    other.mkdir()
+    for wheel in index.wheels.glob(f"{names['uv']['top'].replace('-', '_')}-*.whl"):
+        shutil.copy2(wheel, other / wheel.name)
+    for wheel in index.wheels.glob(f"{names['uv']['dep'].replace('-', '_')}-*.whl"):
+        shutil.copy2(wheel, other / wheel.name)
+    # Same name and version, other bytes (another dependency list).
+    write_wheel(other, names["uv"]["top"], "1.0", ())
+    with PackageIndex(other, user="ci", password="secret") as tampered:
+        refused = download(tampered)
+    assert refused.returncode != 0
+    assert "DO NOT MATCH THE HASHES" in refused.stderr
+
+
+def test_uv_lock_with_a_local_path_dependency_is_one_line(tmp_path: Path) -> None:
+    lib = tmp_path / "libs" / "localdep"
+    (lib / "src" / "localdep").mkdir(parents=True)
+    (lib / "src" / "localdep" / "__init__.py").write_text("")
+    (lib / "pyproject.toml").write_text(
+        '[project]\nname = "localdep"\nversion = "0.1"\n'
+        '[build-system]\nrequires = ["uv_build>=0.9,<1"]\nbuild-backend = "uv_build"\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["localdep"]\n\n'
+        '[tool.uv.sources]\nlocaldep = { path = "libs/localdep" }\n'
+    )
+    run([UV, "lock"], tmp_path)
+    spec = write_spec(tmp_path, "[uv.lock]")
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"{spec}:4:14: lock_files[0]: uv.lock: depends on the local directory 'libs/localdep'; "
+        "a lock's packages must come from an index or a URL"
+    )

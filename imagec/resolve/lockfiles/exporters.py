@@ -96,6 +96,14 @@ def _uv_lock(request: Request) -> str:
     pyproject = _companion(request.path, "pyproject.toml")
     with staged([(pyproject, "pyproject.toml"), (request.path, "uv.lock")]) as work:
         code, _, err = run_tool([uv, "lock", "--check", "--offline"], cwd=work)
+        local = re.search(r"not found at: file://" + re.escape(str(work)) + r"/(\S*)", err)
+        if code != 0 and local:
+            # Only the lock and pyproject.toml are read; a package from a local directory
+            # could not be installed from an index in the image anyway.
+            raise ToolError(
+                f"depends on the local directory {local.group(1)!r}; a lock's packages must "
+                "come from an index or a URL"
+            )
         stale = re.compile(r"needs to be updated|lockfile .* out of date|is not up-to-date", re.I)
         _checked(code, err, "uv lock --check", stale, "uv lock", "pyproject.toml")
         argv = [uv, "export", "--frozen", "--offline", "--format", "requirements.txt"]
