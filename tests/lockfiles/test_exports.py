@@ -289,3 +289,22 @@ def test_uv_lock_with_a_local_path_dependency_is_one_line(tmp_path: Path) -> Non
         f"{spec}:4:14: lock_files[0]: uv.lock: depends on the local directory 'libs/localdep'; "
         "a lock's packages must come from an index or a URL"
     )
+
+
+def test_a_locked_pin_wins_over_an_integration_default(tmp_path: Path) -> None:
+    """The lock is the user's: sklearn's default `scikit-learn>=1.3,<2` gives way to the
+    lock's 1.0.2, which the lock layer installs with its hash."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    write_wheel(wheels, "scikit-learn", "1.0.2")
+    with PackageIndex(wheels, user="ci", password="secret") as index:
+        lock = make_uv_project(
+            tmp_path / "p", dict.fromkeys(("top", "extra", "dev"), "scikit-learn==1.0.2"), index.url
+        )
+    spec = write_spec(lock.parent, "[uv.lock]", "required_integrations: [sklearn]\n")
+    ir = compile_ir(spec)
+    [content] = lock_layers(ir)
+    assert pins(content)["scikit-learn"][0] == "1.0.2"
+    [integration] = [f["content"] for f in ir["files"] if f["path"].endswith("-integrations.txt")]
+    assert [line for line in integration.splitlines() if not line.startswith("#")] == []
+    assert "left to 'scikit-learn==1.0.2' from lock file uv.lock" in integration
