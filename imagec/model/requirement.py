@@ -108,6 +108,18 @@ def requirements_file_of(value: str) -> str | None:
     return (rest if attached is None else f"{attached} {rest}").strip()
 
 
+def editable_of(value: str) -> str | None:
+    """The path of a ``-e PATH`` (``--editable``) list entry, else None: only ``-e .``-style
+    entries naming the source root are meaningful in an image (``install_project``)."""
+    token, _, rest = value.strip().partition(" ")
+    if not token.startswith("-"):
+        return None
+    name, attached = split_option(token)
+    if name not in ("-e", "--editable"):
+        return None
+    return (rest if attached is None else f"{attached} {rest}").strip()
+
+
 def checked_requirement(
     text: str,
     file: str | Path | None,

@@ -22,7 +22,7 @@ from pydantic import (
 
 from imagec.errors import SpecError
 from imagec.model.reference import check_platform, check_reference, check_repository
-from imagec.model.requirement import checked_requirement, requirements_file_of
+from imagec.model.requirement import checked_requirement, editable_of, requirements_file_of
 from imagec.util.secrets import ENV_REF, SECRET_HINT, credential_in, is_env_ref
 from imagec.util.text import UNSAFE, show, unsafe_kind
 
@@ -61,6 +61,8 @@ def _requirement(value: str) -> str:
     if path is not None:
         if not path:
             raise ValueError(f"{value!r} names no requirements file")
+        return value
+    if editable_of(value):  # `-e .`: the source root, checked where the root is known
         return value
     if value.strip().startswith("-"):
         raise ValueError(f"'{value.strip()}' is a pip option; put options in a requirements file")
@@ -421,6 +423,13 @@ class Spec(StrictModel):
         True,
         description="Install imagec's runtime (same version as the compiling imagec) into the "
         "image. Turn off for base images that already have it.",
+    )
+    install_project: bool = Field(
+        False,
+        description="After the source copy, install the source root as a package, without "
+        "its dependencies (`pip install --no-deps .`, or uv's equivalent), so `import "
+        "myproject` works; its dependencies come from `requirements` or `lock_files`. An "
+        "`-e .` in a requirement source turns it on.",
     )
     installer: Literal["pip", "uv"] = Field(
         "uv",

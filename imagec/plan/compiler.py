@@ -177,6 +177,8 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
             )
         )
         add(Copy(o("copy_source"), (f"{CTX_SOURCE}/",), f"{spec.workdir.rstrip('/')}/", chown=user))
+        if inputs.install_project is not None:  # the project itself, as a package
+            steps.extend(_project_steps(spec, inputs, cache, uv_ready, o("installer")))
     if user:
         add(User(o("user"), user))
     if spec.entrypoint is not None or spec.command is not None:
@@ -303,6 +305,21 @@ def _uv_bootstrap(spec: Spec, inputs: Inputs, cache: bool, where: Origin) -> Run
     pip, prelude, mounts = _installer(spec, inputs, "pip", cache)
     argv = (*pip, "--no-deps", "--only-binary", ":all:", UV_REQUIREMENT)
     return Run(where, wrap(argv, prelude), mounts)
+
+
+def _project_steps(
+    spec: Spec, inputs: Inputs, cache: bool, uv_ready: bool, where: Origin
+) -> list[Step]:
+    """``pip install --no-deps .`` (``uv pip install --system --no-deps .``) in the workdir,
+    after the source copy: the project's own package, its dependencies already installed by
+    the requirement layers."""
+    out: list[Step] = []
+    if spec.installer == "uv" and not uv_ready:
+        out.append(_uv_bootstrap(spec, inputs, cache, where))
+    install, prelude, mounts = _installer(spec, inputs, spec.installer, cache)
+    argv = (*install, "--no-deps", ".", *spec.installer_args)
+    out.append(Run(inputs.install_project, wrap(argv, prelude), mounts))  # type: ignore[arg-type]
+    return out
 
 
 def _create_user(name: str) -> str:

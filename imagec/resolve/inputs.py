@@ -54,5 +54,8 @@ class Inputs:
     image_name: str = "imagec/app"
     # How the image gets imagec's runtime: a wheel of this installation, or from the index.
     runtime: Literal["wheel", "index"] = "wheel"
+    # Install the source root as a package after the source copy (``install_project``, or an
+    # ``-e .`` in a requirement source): where that was asked for.
+    install_project: Origin | None = None
     # The user's Dockerfile, built first as the base of imagec's steps (``dockerfile``).
     parent: ParentBuild | None = None

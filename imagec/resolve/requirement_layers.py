@@ -12,10 +12,11 @@ the user's pin (requirements/precedence.py)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from imagec.errors import SpecError
-from imagec.model.requirement import requirements_file_of
+from imagec.model.requirement import editable_of, requirements_file_of
 from imagec.model.spec import Spec, check_apt_package
 from imagec.resolve.inputs import RequirementsSource, requirements_file_name
 from imagec.resolve.integrations.registry import IntegrationRegistry
@@ -31,6 +32,7 @@ from imagec.resolve.requirements import (
 from imagec.resolve.requirements.precedence import apply_user_pins, user_pins
 from imagec.resolve.stack import Stack
 from imagec.spec.document import Document, Origin, format_loc
+from imagec.util.text import bare, show
 
 # Layers whose lines the user wrote; the others are integration defaults.
 _USER = frozenset({"lock", "file", "list"})
@@ -42,13 +44,15 @@ def requirement_layers(
     registry: IntegrationRegistry,
     stack: Stack | None,
     root: Path | None = None,
-) -> tuple[list[RequirementsSource], list[str]]:
-    """The requirements sources, and the apt packages the integrations need.
+) -> tuple[list[RequirementsSource], list[str], Origin | None]:
+    """The requirements sources, the apt packages the integrations need, and where an
+    ``-e .`` asked for the project itself to be installed (``install_project``), if anywhere.
 
     Conflicting pins across all sources are an error, reported before anything is built.
     """
     groups: list[tuple[str, Origin, str, list[RequirementLine]]] = []  # key, origin, header, lines
     apt: list[str] = []
+    project: Origin | None = None
 
     def integration_lines(names: list[str], field: str | None) -> list[RequirementLine]:
         lines = []
@@ -100,6 +104,14 @@ def requirement_layers(
         loc = ("requirements",) if isinstance(spec.requirements, str) else ("requirements", i)
         line, col = doc.where(loc)
         path = entry if isinstance(spec.requirements, str) else requirements_file_of(entry)
+        editable = None if isinstance(spec.requirements, str) else editable_of(entry)
+        if editable is not None:
+            where = {"file": doc.path, "line": line, "column": col, "field": format_loc(loc)}
+            if root is None or (doc.directory / editable).resolve() != root.resolve():
+                raise SpecError(f"'{bare(entry)}': {_EDITABLE}", **where)  # type: ignore[arg-type]
+            project = project or Origin(format_loc(loc), doc.path.name, line)
+            _project_hint(f"{doc.path}:{line}", entry)
+            continue
         if path is None:
             field = format_loc(loc)
             where = {"file": doc.path, "line": line, "column": col, "field": field}
@@ -108,6 +120,10 @@ def requirement_layers(
         lines = read_requirements_file(
             Path(path), base_dir=doc.directory, origin=(doc.path, line, col), root=root
         )
+        for found in [ln for ln in lines if ln.option and ln.option.name == "--editable"]:
+            project = project or Origin("requirements", found.file.name, found.line)  # type: ignore[union-attr]
+            _project_hint(f"{found.file}:{found.line}", found.text)
+            lines.remove(found)
         groups.append(("file", Origin("requirements", doc.path.name, line), path, lines))
     if listed:
         groups.append(("list", doc.origin("requirements"), "requirements", listed))
@@ -134,7 +150,22 @@ def requirement_layers(
             text = f"{first}\n# Installed with pip: uv {why}\n{rest}"
         installer = "pip" if why is not None else None
         sources.append(RequirementsSource(name, where, text, constraints, installer))
-    return sources, apt
+    return sources, apt, project
+
+
+_EDITABLE = (
+    "editable installs need the project's source tree in the image; only the source root "
+    "itself ('-e .') can be installed, after the source copy (install_project)"
+)
+
+
+def _project_hint(place: str, text: str) -> None:
+    # The same channel as the import check's hints (resolve/import_check.py).
+    print(
+        f"imagec: hint: {place}: {show(text)} installs the source root: imagec installs it "
+        "after the source copy with --no-deps, as install_project: true does",
+        file=sys.stderr,
+    )
 
 
 # Options uv's requirements-file reader skips with a warning: pip must read such a file.
@@ -151,3 +182,29 @@ def pip_only(lines: list[RequirementLine]) -> str | None:
         if line.option is not None and line.option.name in _UV_IGNORES:
             return f"ignores {line.option.name} in a requirements file"
     return None
+
+
+def project_install(
+    doc: Document, spec: Spec, root: Path, editable: Origin | None
+) -> Origin | None:
+    """Where installing the source root as a package was asked for (``install_project``, or
+    an ``-e .`` in a requirement source), checked: it needs the source in the image and
+    something pip can build (``pyproject.toml`` or ``setup.py``)."""
+    asked = doc.origin("install_project") if spec.install_project else editable
+    if asked is None:
+        return None
+    line, col = doc.where(("install_project",)) if spec.install_project else (asked.line, None)
+    where = {"file": doc.path if spec.install_project else asked.file, "line": line, "column": col}
+    if not spec.copy_source:
+        raise SpecError(
+            "installing the project needs its source in the image; set copy_source: true",
+            field="install_project",
+            **where,  # type: ignore[arg-type]
+        )
+    if not any((root / name).is_file() for name in ("pyproject.toml", "setup.py")):
+        raise SpecError(
+            f"the source root {show(str(root))} has no pyproject.toml or setup.py to install",
+            field="install_project",
+            **where,  # type: ignore[arg-type]
+        )
+    return asked

@@ -17,7 +17,7 @@ from imagec.resolve.inputs import Inputs
 from imagec.resolve.integrations.registry import registry_with_plugins
 from imagec.resolve.parent import resolve_parent
 from imagec.resolve.paths import require_dir, require_inside, resolve_path
-from imagec.resolve.requirement_layers import requirement_layers
+from imagec.resolve.requirement_layers import project_install, requirement_layers
 from imagec.resolve.source_root import REPO_MARKER, detect_source_root, find_repository, module_name
 from imagec.resolve.stack import (
     CONFIG_DIR_ENV_VAR,
@@ -73,7 +73,8 @@ def resolve(
     active_stack = None
     if repo_root is not None or stack or os.environ.get(STACK_ENV_VAR):
         active_stack = load_stack(repo_root, stack)
-    requirements, apt = requirement_layers(doc, spec, registry, active_stack, root)
+    requirements, apt, editable = requirement_layers(doc, spec, registry, active_stack, root)
+    install_project = project_install(doc, spec, root, editable)
 
     stack_bytes = stack_path = None
     stack_env: tuple[tuple[str, str], ...] = ()
@@ -118,6 +119,7 @@ def resolve(
         pipeline_target=pipeline_target,
         image_name=image_name,
         runtime="index" if spec.install_imagec and installed_from_index() else "wheel",
+        install_project=install_project,
         parent=parent,
     )
     return Surroundings(inputs, root, found.rule, ignore_file, active_stack)

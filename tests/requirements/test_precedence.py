@@ -77,7 +77,7 @@ def test_extras_of_the_default_are_kept_with_the_users_pin(tmp_path: Path) -> No
     registry.add(Integration("ml", ("ray[tune]>=2",)), owner="test")
     spec = tmp_path / "imagec.yaml"
     doc = Document(spec, {"required_integrations": ["ml"], "requirements": ["ray==2.9.0"]})
-    sources, _ = requirement_layers(doc, validate_spec(doc), registry, None, tmp_path)
+    sources, _, _ = requirement_layers(doc, validate_spec(doc), registry, None, tmp_path)
     assert "\nray[tune]==2.9.0\n" in sources[0].content
 
 
@@ -149,7 +149,7 @@ def test_the_users_pins_are_what_the_plan_installs(integrations, pins, as_file, 
         data["requirements"] = lines
     doc = Document(tmp / "imagec.yaml", data)
     try:
-        sources, _ = requirement_layers(doc, validate_spec(doc), registry, None, tmp)
+        sources, _, _ = requirement_layers(doc, validate_spec(doc), registry, None, tmp)
     except SpecError as exc:
         # Only integrations contradicting each other on a package the user leaves alone.
         name = str(exc).split("'")[1]

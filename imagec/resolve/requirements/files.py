@@ -90,7 +90,14 @@ def read_requirements_file(
                 column=column,
             )
         include_root = top.parent
-    return _read_file(path, constraint=False, seen=(), ref=origin, include_root=include_root)
+    return _read_file(
+        path,
+        constraint=False,
+        seen=(),
+        ref=origin,
+        include_root=include_root,
+        project=source_root,
+    )
 
 
 def looks_like_requirements_file(path: Path) -> bool:
@@ -112,6 +119,7 @@ def _read_file(
     seen: tuple[Path, ...],
     ref: Ref | None,
     include_root: Path,
+    project: Path | None = None,
 ) -> list[RequirementLine]:
     text = _read_text(path, ref)
     key = path.resolve()
@@ -124,9 +132,18 @@ def _read_file(
             continue
         at = (path, number)
         try:
-            if logical.startswith("-"):
+            if logical.startswith("-") and _is_project(logical, path, project):
+                # `-e .`: the project itself, installed after the source copy (install_project).
+                option = PipOption("--editable", ".")
+                out.append(RequirementLine(logical, option=option, file=path, line=number))
+            elif logical.startswith("-"):
                 out += _option_line(
-                    logical, at, constraint=constraint, seen=seen, include_root=include_root
+                    logical,
+                    at,
+                    constraint=constraint,
+                    seen=seen,
+                    include_root=include_root,
+                    project=project,
                 )
             else:
                 column = raw.index(logical) + 1 if single and logical in raw else None
@@ -186,6 +203,7 @@ def _option_line(
     constraint: bool,
     seen: tuple[Path, ...],
     include_root: Path,
+    project: Path | None = None,
 ) -> list[RequirementLine]:
     file, number = at
     try:
@@ -211,7 +229,13 @@ def _option_line(
             _check_value_characters(name, value, file, number)
         if name in _INCLUDE_OPTIONS and value is not None:
             out += _include(
-                name, value, at, constraint=constraint, seen=seen, include_root=include_root
+                name,
+                value,
+                at,
+                constraint=constraint,
+                seen=seen,
+                include_root=include_root,
+                project=project,
             )
         else:
             _check_option_value(name, value, file, number)
@@ -220,6 +244,25 @@ def _option_line(
                 RequirementLine(text, option=option, file=file, line=number, source=str(file))
             )
     return out
+
+
+def _is_project(text: str, file: Path, project: Path | None) -> bool:
+    """Is ``text`` ``-e PATH`` (``--editable PATH``) naming the source root ``project``?"""
+    if project is None:
+        return False
+    try:
+        tokens = shlex.split(text)
+    except ValueError:
+        return False
+    if len(tokens) == 2 and tokens[0] in ("-e", "--editable"):
+        value = tokens[1]
+    elif len(tokens) == 1 and tokens[0].startswith(("--editable=", "-e")):
+        value = tokens[0].removeprefix("--editable=").removeprefix("-e")
+    else:
+        return False
+    if not value or URL.match(value) or value.startswith(("git+", "hg+", "svn+", "bzr+")):
+        return False
+    return (file.parent / value).resolve() == project
 
 
 def _split_option(token: str, file: Path, number: int) -> tuple[str, str | None]:
@@ -292,6 +335,7 @@ def _include(
     constraint: bool,
     seen: tuple[Path, ...],
     include_root: Path,
+    project: Path | None = None,
 ) -> list[RequirementLine]:
     file, number = at
     short = _INCLUDE_OPTIONS[name]
@@ -333,6 +377,7 @@ def _include(
         seen=seen,
         ref=(file, number, None),
         include_root=include_root,
+        project=project,
     )
 
 
