@@ -122,6 +122,9 @@ def test_pipfile_lock(probes, tmp_path: Path) -> None:
     # the image installs from.
     assert "127.0.0.1" not in content and "LK_PASS" not in content
     assert snapshot(lock.parent) == before
+    spec = write_spec(lock.parent, "[{path: Pipfile.lock, groups: [dev-packages]}]")
+    [content] = lock_layers(compile_ir(spec))
+    assert names["pipenv"]["dev"] in pins(content)
 
 
 def test_pylock(probes, tmp_path: Path) -> None:
@@ -308,3 +311,23 @@ def test_a_locked_pin_wins_over_an_integration_default(tmp_path: Path) -> None:
     [integration] = [f["content"] for f in ir["files"] if f["path"].endswith("-integrations.txt")]
     assert [line for line in integration.splitlines() if not line.startswith("#")] == []
     assert "left to 'scikit-learn==1.0.2' from lock file uv.lock" in integration
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lock-version = [", "pylock.toml: not valid TOML: "),
+        ('lock-version = "1.0"\n', "pylock.toml: not a valid PEP 751 lock: "),
+        (
+            'lock-version = "1.0"\ncreated-by = "x"\nrequires-python = ">=3.99"\npackages = []\n',
+            "pylock.toml: requires Python >=3.99; the image has Python 3.11",
+        ),
+    ],
+)
+def test_bad_pylock_is_one_line(text: str, message: str, tmp_path: Path) -> None:
+    (tmp_path / "pylock.toml").write_text(text)
+    spec = write_spec(tmp_path, "[pylock.toml]", 'python_version: "3.11"\n')
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"{spec}:4:14: lock_files[0]: {message}")

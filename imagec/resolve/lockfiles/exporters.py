@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagec.resolve.lockfiles.tools import (
+    MAX_LOCK_BYTES,
     RESOLVE_TIMEOUT,
     ToolError,
     find_tool,
@@ -64,7 +65,7 @@ def _companion(lock: Path, name: str) -> Path:
     """The file a lock is made from (``pyproject.toml``, ``Pipfile``), which must be beside it."""
     path = lock.parent / name
     if not path.is_file():
-        raise ToolError(f"{lock.name} needs its {name} beside it ({path} is not a file)")
+        raise ToolError(f"needs its {name} beside it ({path} is not a file)")
     return path
 
 
@@ -172,19 +173,27 @@ def _pyproject(request: Request) -> str:
 
 
 def _pylock(request: Request) -> str:
-    # PEP 751's reader is packaging's (pypa), not a parser of imagec's own.
-    from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+    # PEP 751's reader is packaging's (pypa), not a parser of imagec's own; loaded here, as
+    # only pylock.toml needs it.
+    try:
+        from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+    except ImportError:
+        raise ToolError(
+            "pylock.toml needs packaging 25.1 or later (`pip install -U packaging`)"
+        ) from None
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     if request.extras or request.groups:
         raise ToolError("extras and groups of a pylock.toml are not supported; lock without them")
     try:
-        data = tomllib.loads(read_user_bytes(request.path, "lock file").decode("utf-8"))
+        data = tomllib.loads(
+            read_user_bytes(request.path, "lock file", limit=MAX_LOCK_BYTES).decode("utf-8")
+        )
         lock = Pylock.from_dict(data)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ToolError(f"{request.path.name} is not valid TOML: {exc}") from None
+        raise ToolError(f"not valid TOML: {exc}") from None
     except (PylockValidationError, PylockUnsupportedVersionError) as exc:
-        raise ToolError(f"{request.path.name} is not a valid PEP 751 lock: {exc}") from None
+        raise ToolError(f"not a valid PEP 751 lock: {exc}") from None
     if lock.requires_python is not None:
         try:
             fits = request.python_version + ".0" in SpecifierSet(str(lock.requires_python))
@@ -192,8 +201,8 @@ def _pylock(request: Request) -> str:
             fits = True
         if not fits:
             raise ToolError(
-                f"{request.path.name} requires Python {lock.requires_python}; "
-                f"the image has Python {request.python_version}"
+                f"requires Python {lock.requires_python}; the image has Python "
+                f"{request.python_version}"
             )
     lines = []
     for package in lock.packages:

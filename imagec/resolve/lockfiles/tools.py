@@ -19,6 +19,8 @@ from imagec.util.secrets import redact_credentials
 
 # A real export is a few kilobytes; a resolution against an index can take a while.
 MAX_OUTPUT = 8 * 1024 * 1024
+# Locks of large monorepos run to a few megabytes.
+MAX_LOCK_BYTES = 32 * 1024 * 1024
 DEFAULT_TIMEOUT = 120.0
 RESOLVE_TIMEOUT = 600.0
 MAX_MESSAGE_LINE = 300
@@ -68,7 +70,7 @@ def staged(files: Sequence[tuple[Path, str]]) -> Iterator[Path]:
         work = Path(tmp) / "project"
         work.mkdir()
         for path, name in files:
-            (work / name).write_bytes(read_user_bytes(path, "lock file"))
+            (work / name).write_bytes(read_user_bytes(path, "lock file", limit=MAX_LOCK_BYTES))
         yield work
 
 
