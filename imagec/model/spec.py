@@ -431,6 +431,13 @@ class Spec(StrictModel):
         "myproject` works; its dependencies come from `requirements` or `lock_files`. An "
         "`-e .` in a requirement source turns it on.",
     )
+    replicate_local_python_environment: bool = Field(
+        False,
+        description="Freeze the Python environment imagec runs in (what `pip freeze` shows) "
+        "into a requirement layer, after the integrations and before lock files and "
+        "`requirements`. Left out: imagec and its backends, installers and build tools "
+        "(pip, setuptools, wheel, uv, ...), and editable or local-path installs (with a note).",
+    )
     installer: Literal["pip", "uv"] = Field(
         "uv",
         description="Tool that installs the requirements: `uv` (pinned, installed by pip from "

@@ -3,12 +3,13 @@ together, in the order the image installs them (least to most often changed, the
 
 1. ``N-stack.txt``         the active stack's integrations
 2. ``N-integrations.txt``  ``required_integrations`` (less those the stack layer has)
-3. ``N-lock.txt``          project and lock-file dependencies (``lock_files``, lockfiles/)
+3. ``N-environment.txt``   the local environment, frozen (``replicate_local_python_environment``)
+   ``N-lock.txt``          project and lock-file dependencies (``lock_files``, lockfiles/)
 4. ``N-file.txt``          each requirements file the spec names, then
    ``N-list.txt``          the ``requirements`` list
 
-Integration layers are defaults: a package the user's sources (3 and 4) pin is installed at
-the user's pin (requirements/precedence.py)."""
+Integration layers are defaults: a package the user's sources (lock files and 4) or the frozen
+environment pin is installed at that pin, the user's first (requirements/precedence.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from imagec.resolve.requirements import (
     render_requirements_file,
     requirement_line,
 )
+from imagec.resolve.requirements.environment import freeze
 from imagec.resolve.requirements.precedence import apply_user_pins, user_pins
 from imagec.resolve.stack import Stack
 from imagec.spec.document import Document, Origin, format_loc
@@ -36,6 +38,7 @@ from imagec.util.text import bare, show
 
 # Layers whose lines the user wrote; the others are integration defaults.
 _USER = frozenset({"lock", "file", "list"})
+_DEFAULTS = frozenset({"stack", "integrations"})
 
 
 def requirement_layers(
@@ -91,8 +94,13 @@ def requirement_layers(
         header = f"integrations: {', '.join(names)}"
         groups.append(("integrations", doc.origin("required_integrations"), header, lines))
 
-    # 3. Project and lock-file dependencies (lockfiles/): after the integrations, before the
-    # user's requirements. Other sources of project dependencies go here too.
+    # 3. Project dependencies: the local environment frozen (replicate_local_python_environment),
+    # then lock files (lockfiles/); after the integrations, before the user's requirements.
+    # Other sources of project dependencies go here too.
+    if spec.replicate_local_python_environment:
+        where = doc.origin("replicate_local_python_environment")
+        header, lines = environment_lines()
+        groups.append(("environment", where, header, lines))
     for lock in lock_file_sources(doc, spec):
         groups.append(("lock", lock.origin, lock.header, lock.lines))
 
@@ -130,6 +138,7 @@ def requirement_layers(
 
     # The user's pins win over integration defaults (precedence.py); the user's own sources
     # are checked against each other first, so a contradiction names both places.
+    # The frozen environment's pins win over integration defaults in turn.
     users = [(header, lines) for key, _, header, lines in groups if key in _USER]
     merge_sources(users)
     pins = user_pins(users)
@@ -137,6 +146,12 @@ def requirement_layers(
         (key, where, header, lines if key in _USER else apply_user_pins(lines, pins))
         for key, where, header, lines in groups
     ]
+    frozen = user_pins([(h, lines) for key, _, h, lines in groups if key == "environment"])
+    if frozen:
+        groups = [
+            (key, w, h, apply_user_pins(lines, frozen) if key in _DEFAULTS else lines)
+            for key, w, h, lines in groups
+        ]
     merge_sources([(header, lines) for _, _, header, lines in groups])
     sources = []
     for n, (key, where, header, lines) in enumerate(groups, 1):
@@ -208,3 +223,25 @@ def project_install(
             **where,  # type: ignore[arg-type]
         )
     return asked
+
+
+def environment_lines() -> tuple[str, list[RequirementLine]]:
+    """The environment imagec runs in, frozen (requirements/environment.py): the layer's
+    header and lines. What is left out is named in the header; editable installs also get a
+    note on stderr, since the image will lack them."""
+    frozen = freeze()
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    label = f"local environment (Python {python})"
+    lines: list[RequirementLine] = []
+    left_out = list(frozen.left_out)
+    for text in frozen.requirements:
+        try:
+            lines.append(requirement_line(text, source=label))
+        except SpecError as exc:  # e.g. a credential in the URL it was installed from
+            left_out.append(f"{text.split(' ', 1)[0]}: {exc.message}")
+    for item in left_out:
+        if "editable" in item:
+            print(f"imagec: note: {label}: leaving out {item}", file=sys.stderr)
+    names = ", ".join(item.split(":", 1)[0] for item in left_out)
+    header = f"{label}; left out: {names}" if names else label
+    return header, lines

@@ -45,7 +45,7 @@ def user_pins(groups: Sequence[Group]) -> dict[str, list[tuple[str, RequirementL
         bound_source = any(ln.option and ln.option.name in _SOURCE_BOUND for ln in lines)
         for line in lines:
             req = line.requirement
-            if req is None or line.constraint or not (req.specifier or req.url):
+            if req is None or line.constraint or line.omitted or not (req.specifier or req.url):
                 continue
             bound = bound_source or bool(line.hashes) or bool(line.line_options)
             pins.setdefault(canonicalize_name(req.name), []).append((label, line, bound))
