@@ -19,6 +19,9 @@ EXAMPLES = {
     "quickstart": "examples/quickstart",
     "full": "examples/full",
     "pipeline": "examples/pipeline/pipeline.py",
+    "gpu": "examples/gpu",
+    "gpu-nvidia-base": "examples/gpu/nvidia-base.yaml",
+    "build-steps": "examples/build-steps",
 }
 
 

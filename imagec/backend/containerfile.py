@@ -186,6 +186,8 @@ def _copy(step: Copy) -> str:
     if not step.sources:
         raise UnencodableValue("COPY needs a source")
     chown = f"--chown={_checked(_CHOWN, step.chown, 'owner')} " if step.chown else ""
+    if step.from_image:
+        chown = f"--from={_checked(_IMAGE, step.from_image, 'image reference')} {chown}"
     paths = [lexer_escape(_raw_safe(p, "path")) for p in (*step.sources, step.dest)]
     return f"COPY {chown}{json_array(paths)}"
 

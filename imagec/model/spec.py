@@ -172,6 +172,8 @@ UserName = Annotated[
 AbsPath = Annotated[str, _pattern(r"/[A-Za-z0-9._@+/-]*", "absolute path", "/app")]
 PythonVersion = Annotated[str, _pattern(r"3\.[0-9]{1,2}", "python version", "3.11")]
 RequirementStr = Annotated[str, AfterValidator(_requirement)]
+CudaVersion = Annotated[str, _pattern(r"1[0-9]\.[0-9]{1,2}", "CUDA version", "12.4")]
+CudnnVersion = Annotated[str, _pattern(r"[0-9]{1,2}", "cuDNN major version", "9")]
 RelPath = Annotated[str, AfterValidator(_single_line), Field(min_length=1)]
 InstallerArg = Annotated[str, AfterValidator(_single_line), AfterValidator(_no_credentials)]
 IndexUrl = Annotated[
@@ -269,6 +271,80 @@ class BuildSecret(StrictModel):
         if self.kind != "env":
             return None
         return self.env or re.sub(r"[.-]", "_", self.id).upper()
+
+
+# A build step's script may span lines (a YAML `|` block): the lowering writes it as one JSON
+# string, where a line break is `\n`. Other characters of UNSAFE (controls, separators,
+# bidirectional controls) are refused: they hide what a line of the spec says.
+_SCRIPT_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u061c\u200e\u200f"
+    "\u202a-\u202e\u2066-\u2069]"
+)
+MAX_SCRIPT_LENGTH = 8192  # written as JSON with \uXXXX escapes, still within one 64 KiB line
+
+
+def _script(value: str) -> str:
+    m = _SCRIPT_UNSAFE.search(value)
+    if m:
+        raise ValueError(f"{unsafe_kind(m.group())} {m.group()!r} not allowed in {show(value)}")
+    if len(value) > MAX_SCRIPT_LENGTH:
+        raise ValueError(
+            f"script longer than {MAX_SCRIPT_LENGTH} characters ({len(value)}); put it in a "
+            "file of the source and run that file `after: source`"
+        )
+    return value
+
+
+Script = Annotated[
+    str, AfterValidator(_script), AfterValidator(_not_empty), AfterValidator(_no_credentials)
+]
+# BuildKit reads a mount as CSV `key=value` fields: a cache directory keeps to a safe alphabet.
+CacheDir = Annotated[
+    str, _pattern(r"/[A-Za-z0-9._/-]*", "cache directory", "/root/.cache/huggingface")
+]
+# Where a build step runs: after the system packages (and before the base-image check, so a
+# step may bring Python itself), after the Python requirements, or after the source copy.
+StepPoint = Literal["apt_packages", "requirements", "source"]
+
+
+class BuildStep(StrictModel):
+    """A shell command run while the image is built (Cog's `run`, Flyte's `commands`)."""
+
+    run: Script = Field(
+        description="Shell script run by `/bin/sh -c` exactly as written (several lines are "
+        "one script); it is stored in the image's history, so it must hold no secret."
+    )
+    after: StepPoint = Field(
+        "requirements",
+        description="Where the step runs: after `apt_packages` (before the base-image check, "
+        "so it may install Python), after the Python `requirements`, or after the `source` "
+        "copy (in `workdir`).",
+    )
+    user: UserName | None = Field(
+        None,
+        description="User the step runs as; it must exist at that point (the image's `user` "
+        "does: it is created before the first step that runs as it). Default: root.",
+    )
+    environment: dict[EnvName, Text] = Field(
+        default_factory=dict,
+        description="Environment of this step only (not set in the image).",
+    )
+    secrets: list[SecretId] = Field(
+        default_factory=list,
+        description="Ids of build `secrets` this step reads: an `env` secret as its "
+        "environment variable, a `netrc` secret as `/root/.netrc`. Never stored in a layer.",
+    )
+    cache: list[CacheDir] = Field(
+        default_factory=list,
+        description="Directories kept between builds (`RUN --mount=type=cache`), e.g. a "
+        "download cache; what they hold is not in the image.",
+    )
+
+
+BuildStepEntry = Annotated[
+    Annotated[Script, Tag("shell")] | Annotated[BuildStep, Tag("table")],
+    Discriminator(lambda v: "shell" if isinstance(v, str) else "table"),
+]
 
 
 # Lock files and project metadata imagec can pin from, by file name (PEP 751 also allows
@@ -473,6 +549,33 @@ class Spec(StrictModel):
     installer_args: list[InstallerArg] = Field(
         default_factory=list,
         description="Extra arguments passed to every install command, e.g. `--pre`.",
+    )
+    build_steps: list[BuildStepEntry] = Field(
+        default_factory=list,
+        description="Shell commands run during the build, each a layer of its own: a string, "
+        "or `{run, after, user, environment, secrets, cache}`. `after` places it after "
+        "`apt_packages`, `requirements` (the default) or `source`.",
+    )
+    managed_python: bool = Field(
+        False,
+        description="Install the Python of `python_version` with uv (a standalone build) "
+        "into a base image that has none, with pip, as `python` and `python3` on PATH. Set by "
+        "`cuda`. uv downloads it from python-build-standalone's releases, or from the "
+        "`UV_PYTHON_INSTALL_MIRROR` build arg.",
+    )
+    cuda: CudaVersion | None = Field(
+        None,
+        description="CUDA version (`12.4`): the base image is NVIDIA's official CUDA runtime "
+        "image of that version (Ubuntu) and Python comes from `managed_python`. Not with "
+        "`base_image`.",
+    )
+    cudnn: CudnnVersion | None = Field(
+        None, description="cuDNN major version (`9`) of the `cuda` base image. Needs `cuda`."
+    )
+    runtime_environment: dict[ImageEnvName, Text] = Field(
+        default_factory=dict,
+        description="Environment variables set after every install and build step, so only "
+        "the running container sees them (`environment` is seen by the build too).",
     )
 
     @property

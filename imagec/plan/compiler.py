@@ -41,6 +41,9 @@ from imagec.plan.ir import (
     User,
     Workdir,
 )
+from imagec.plan.python import base_check, managed_python
+from imagec.plan.steps import check_build_steps, first_point_as, steps_at
+from imagec.resolve.cuda import cuda_base
 from imagec.resolve.inputs import Inputs
 from imagec.resolve.secrets import check_secrets
 from imagec.resolve.wheel import wheel_name
@@ -64,15 +67,6 @@ DEFAULT_ENV = (
 # that runs it, so it needs no network beyond the index and is built once.
 UV_REQUIREMENT = "uv==0.9.30"
 
-# Fails early, saying what is missing, instead of a cryptic "pip: not found" steps later.
-BASE_CHECK = (
-    "command -v python >/dev/null 2>&1 || {{ echo 'imagec: base image {image} has no "
-    "`python` on PATH; use an image with Python and pip, e.g. python:3.11-slim' >&2; exit 1; }}; "
-    "python -m pip --version >/dev/null 2>&1 || {{ echo 'imagec: base image {image} has no "
-    "pip for its python; install pip in the base image or use e.g. python:3.11-slim' >&2; "
-    "exit 1; }}"
-)
-
 
 # With install_imagec off the base image brings imagec; a different version is worth a warning
 # in the build log, not a failure.
@@ -87,6 +81,8 @@ RUNTIME_CHECK = (
 
 def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     check_secrets(spec, doc)
+    check_build_steps(spec, doc)
+    gpu = cuda_base(spec, doc)
     steps: list[Step] = []
     add = steps.append
     o = doc.origin
@@ -99,6 +95,9 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     add(From(base_origin, base, spec.platform))
     if spec.skip_build:
         return as_is(steps, inputs, spec)
+    if gpu is not None:  # NVIDIA's CUDA runtime image (resolve/cuda.py), said with its distro
+        where = Origin(f"cuda: {gpu.image}, {gpu.distro}", o("cuda").file, o("cuda").line)
+        steps[0] = replace(steps[0], origin=where, image=gpu.image)
     for name, default in spec.build_args.items():
         add(Arg(o("build_args", name), name, default))
     # With the installer cache mounted, pip must be free to use it during the build; the
@@ -107,7 +106,6 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     add(Env(Origin("imagec defaults"), defaults))
     if spec.environment:
         add(Env(o("environment"), tuple(spec.environment.items())))
-    add(Run(Origin("base image check"), ("/bin/sh", "-c", BASE_CHECK.format(image=base))))
 
     if inputs.apt_packages:
         pkgs = " ".join(inputs.apt_packages)  # validated against Debian's name grammar
@@ -122,6 +120,26 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
                 ),
             )
         )
+
+    # The image's named user is made before the first build step that runs as it.
+    name = spec.user.split(":")[0] if spec.user else ""
+    creates = bool(name) and not name.isdigit() and name != "root"
+    early = first_point_as(spec, name) if creates else None
+
+    def custom(point) -> None:
+        if early == point and point != "source":
+            add(Run(o("user"), ("/bin/sh", "-c", _create_user(name))))
+        steps.extend(steps_at(spec, doc, point))
+
+    custom("apt_packages")
+    managed = spec.managed_python or gpu is not None
+    if managed:
+        where = o("managed_python") if spec.managed_python else o("cuda")
+        steps.extend(managed_python(spec, where))
+    # After the system packages and the first build steps, which may bring Python themselves.
+    base_image = steps[0].image  # type: ignore[attr-defined]
+    version = spec.effective_python_version if managed else spec.python_version
+    add(Run(Origin("base image check"), ("/bin/sh", "-c", base_check(base_image, version))))
 
     files: list[ContextFile] = []
     dirs: list[ContextDir] = []
@@ -157,6 +175,8 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     if cache:
         add(Env(Origin("imagec defaults"), (("PIP_NO_CACHE_DIR", "1"),)))
 
+    custom("requirements")
+
     if inputs.stack_file is not None and inputs.stack_path is not None:
         stack_origin = Origin("copy_stack")
         files.append(ContextFile(f"{CTX_STACK}/stack.yaml", inputs.stack_file.decode()))
@@ -165,7 +185,7 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
             add(Env(stack_origin, inputs.stack_env))
 
     user = spec.user
-    if user and not user.split(":")[0].isdigit() and user.split(":")[0] != "root":
+    if creates and early in (None, "source"):
         add(Run(o("user"), ("/bin/sh", "-c", _create_user(user.split(":")[0]))))
     add(Workdir(o("workdir"), spec.workdir))
     if spec.copy_source and inputs.source_root is not None:
@@ -179,6 +199,9 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         add(Copy(o("copy_source"), (f"{CTX_SOURCE}/",), f"{spec.workdir.rstrip('/')}/", chown=user))
         if inputs.install_project is not None:  # the project itself, as a package
             steps.extend(_project_steps(spec, inputs, cache, uv_ready, o("installer")))
+    custom("source")
+    if spec.runtime_environment:  # after every build step: only the container sees it
+        add(Env(o("runtime_environment"), tuple(spec.runtime_environment.items())))
     if user:
         add(User(o("user"), user))
     if spec.entrypoint is not None or spec.command is not None:
@@ -257,10 +280,10 @@ def with_provenance(plan: Plan, spec: Spec, where: Origin) -> Plan:
         }
     )
     steps = list(plan.steps)
-    # Before USER/ENTRYPOINT/CMD, which follow the source copy.
-    at = next(
-        (i for i, s in enumerate(steps) if isinstance(s, User | Entrypoint | Cmd)), len(steps)
-    )
+    # Before the closing USER/ENTRYPOINT/CMD (a build step's USER before its RUN is not one).
+    at = len(steps)
+    while at and isinstance(steps[at - 1], User | Entrypoint | Cmd):
+        at -= 1
     steps[at:at] = [
         Copy(Origin("provenance"), (CTX_BUILD_INFO,), BUILD_INFO),
         Label(where, tuple(sorted(labels.items()))),

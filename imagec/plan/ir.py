@@ -87,12 +87,14 @@ class Run(Step):
 
 @dataclass(frozen=True)
 class Copy(Step):
-    """Copy context paths (relative, ``/``-separated) to ``dest`` in the image."""
+    """Copy context paths (relative, ``/``-separated) to ``dest`` in the image; with
+    ``from_image``, absolute paths of that image instead (``COPY --from=IMAGE``)."""
 
     kind = "copy"
     sources: tuple[str, ...]
     dest: str
     chown: str | None = None
+    from_image: str | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,9 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
         elif f.name == "mounts":
             if value:  # left out when empty: plans without mounts keep their digests
                 out[f.name] = [dataclasses.asdict(m) for m in value]
+        elif f.name == "from_image":
+            if value is not None:  # left out when unset, like mounts
+                out[f.name] = value
         else:
             out[f.name] = _listify(value)
     return out

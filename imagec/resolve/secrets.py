@@ -34,7 +34,7 @@ def secret_target(secret: BuildSecret) -> str:
 def check_build_host_values(spec: Spec, doc: Document) -> None:
     """A credential written into ``environment`` or ``build_args`` is refused: both are stored
     in the image (ENV, and the ARG in its history). The message shows the two ways instead."""
-    for field in ("environment", "build_args"):
+    for field in ("environment", "build_args", "runtime_environment"):
         for key, value in getattr(spec, field).items():
             kind = credential_in(value)
             if kind is None and is_secret_key(key) and value and not is_env_ref(value):

@@ -11,7 +11,14 @@ from imagec.cli import main
 from imagec.project import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ["examples/quickstart", "examples/full", "examples/pipeline/pipeline.py"]
+EXAMPLES = [
+    "examples/quickstart",
+    "examples/full",
+    "examples/pipeline/pipeline.py",
+    "examples/gpu",
+    "examples/gpu/nvidia-base.yaml",
+    "examples/build-steps",
+]
 
 
 @pytest.mark.parametrize("target", EXAMPLES)

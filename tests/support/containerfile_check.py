@@ -107,8 +107,15 @@ def decode(cmd: Any) -> tuple:
     if kind == "copy":
         assert cmd.json, f"COPY not in JSON form: {cmd.original!r}"
         chown = _flag(cmd.flags, "chown")
+        source = _flag(cmd.flags, "from")
         paths = tuple(_word(p) for p in cmd.value)
-        return (kind, paths[:-1], paths[-1], None if chown is None else _word(chown))
+        return (
+            kind,
+            paths[:-1],
+            paths[-1],
+            None if chown is None else _word(chown),
+            None if source is None else _word(source),
+        )
     if kind in ("workdir", "user"):
         (raw,) = cmd.value
         return (kind, _word(raw))
@@ -128,7 +135,7 @@ def expected(step: Step) -> tuple:
     if isinstance(step, Entrypoint | Cmd):
         return (step.kind, tuple(step.argv))
     if isinstance(step, Copy):
-        return ("copy", tuple(step.sources), step.dest, step.chown)
+        return ("copy", tuple(step.sources), step.dest, step.chown, step.from_image)
     if isinstance(step, Workdir):
         return ("workdir", step.path)
     if isinstance(step, User):

@@ -1,0 +1,3 @@
+from pathlib import Path
+
+print(Path("/opt/six-version").read_text().strip())
