@@ -94,7 +94,7 @@ def measure(engine, index: PackageIndex, work: Path, opts, cache: bool):
         spec.write_text(text)
         index.reset()
         times.append(build(engine, spec, secret, cache))
-        fetched.append(len(index.downloads()))
+        fetched.append(len(set(index.downloads())))  # distinct wheels sent whole
         for wheel in made:
             wheel.unlink()
     return times, fetched

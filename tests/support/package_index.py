@@ -4,7 +4,7 @@ HTTP basic auth, counting every request (so tests and benchmarks can see what wa
     with PackageIndex(wheel_dir, user="ci", password=token) as index:
         index.url            # http://127.0.0.1:PORT/simple (no credentials)
         index.auth_url       # http://ci:TOKEN@127.0.0.1:PORT/simple
-        index.downloads()    # ["probe_a-1.0-py3-none-any.whl", ...] in request order
+        index.downloads()    # ["probe_a-1.0-py3-none-any.whl", ...]: wheel bodies sent, in order
 
 With ``git=DIR`` it also serves the bare repositories under DIR read-only over git's "dumb"
 HTTP protocol (static files, after ``git update-server-info``), behind the same auth:
@@ -21,6 +21,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 
 from imagec.resolve.wheel import make_wheel
@@ -46,6 +47,19 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The one ``bytes=A-B`` / ``bytes=A-`` / ``bytes=-N`` range of a Range header, clamped;
+    None for no (or an unsupported) range: the whole body is sent."""
+    m = re.fullmatch(r"bytes=(\d*)-(\d*)", header.strip())
+    if not m or not (m.group(1) or m.group(2)) or size == 0:
+        return None
+    if not m.group(1):
+        return max(0, size - int(m.group(2))), size - 1
+    first = int(m.group(1))
+    last = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+    return (first, last) if first <= last else None
+
+
 class PackageIndex:
     def __init__(
         self,
@@ -58,12 +72,15 @@ class PackageIndex:
     ) -> None:
         self.wheels = wheels
         self.git = git
-        # Bytes per second for wheel downloads (0: as fast as loopback goes): a remote index
-        # is slower than loopback, and what a cache saves is download time.
+        # Bytes per second for wheel downloads, shared by all connections (0: as fast as
+        # loopback goes): a remote index is slower than loopback, what a cache saves is
+        # download time, and an installer that downloads in parallel shares one link.
         self.rate = rate
+        self._link_free_at = 0.0
         self.user = user
         self.password = password
         self.requests: list[tuple[str, int]] = []  # (path, status)
+        self._gets: list[str] = []  # paths answered 200 to a GET: bodies sent
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -86,11 +103,24 @@ class PackageIndex:
 
     def downloads(self) -> list[str]:
         with self._lock:
-            return [p.rsplit("/", 1)[1] for p, status in self.requests if p.startswith("/files/")]
+            return [p.rsplit("/", 1)[1] for p in self._gets if p.startswith("/files/")]
 
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self._gets.clear()
+
+    def _send_at_rate(self, out: BinaryIO, body: bytes) -> None:
+        """Write ``body`` no faster than the link's rate, however many requests share it."""
+        step = max(1, self.rate // 20)
+        for at in range(0, len(body), step):
+            chunk = body[at : at + step]
+            with self._lock:
+                start = max(time.monotonic(), self._link_free_at)
+                self._link_free_at = start + len(chunk) / self.rate
+                done = self._link_free_at
+            time.sleep(max(0.0, done - time.monotonic()))
+            out.write(chunk)
 
     def __enter__(self) -> PackageIndex:
         self._thread.start()
@@ -115,10 +145,17 @@ class PackageIndex:
                 pass
 
             def _send(
-                self, status: int, body: bytes, ctype: str = "text/html", cache: str = ""
+                self,
+                status: int,
+                body: bytes,
+                ctype: str = "text/html",
+                cache: str = "",
+                headers: dict[str, str] | None = None,
             ) -> None:
                 with index._lock:
                     index.requests.append((self.path, status))
+                    if self.command == "GET" and status == 200:
+                        index._gets.append(unquote(self.path.split("?", 1)[0]))
                 self.send_response(status)
                 if status == 401:
                     self.send_header("WWW-Authenticate", 'Basic realm="imagec-test"')
@@ -126,16 +163,15 @@ class PackageIndex:
                 self.send_header("Content-Length", str(len(body)))
                 if cache:  # as PyPI: files never change, pages for a while
                     self.send_header("Cache-Control", cache)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 if self.command == "HEAD":
                     return
                 if not index.rate or ctype != "application/octet-stream":
                     self.wfile.write(body)
                     return
-                step = max(1, index.rate // 20)
-                for at in range(0, len(body), step):
-                    self.wfile.write(body[at : at + step])
-                    time.sleep(len(body[at : at + step]) / index.rate)
+                index._send_at_rate(self.wfile, body)
 
             def do_HEAD(self) -> None:
                 self.do_GET()
@@ -169,7 +205,17 @@ class PackageIndex:
                 if m and (index.wheels / m.group(1)).is_file():
                     body = (index.wheels / m.group(1)).read_bytes()
                     immutable = "max-age=365000000, immutable, public"
-                    self._send(200, body, "application/octet-stream", immutable)
+                    # Range requests as PyPI answers them: installers read a wheel's metadata
+                    # from its end before deciding to download it whole.
+                    wanted = _byte_range(self.headers.get("Range", ""), len(body))
+                    if wanted is not None:
+                        first, last = wanted
+                        span = {"Content-Range": f"bytes {first}-{last}/{len(body)}"}
+                        part = body[first : last + 1]
+                        self._send(206, part, "application/octet-stream", immutable, span)
+                        return
+                    ranges = {"Accept-Ranges": "bytes"}
+                    self._send(200, body, "application/octet-stream", immutable, ranges)
                     return
                 if index.git is not None and path.startswith("/git/"):
                     root = index.git.resolve()
