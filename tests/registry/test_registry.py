@@ -38,7 +38,9 @@ class Builder:
         spec = root / "imagec.yaml"
         # No imagec wheel in the image: it is made from this checkout, which may change
         # between two builds of a test and would change the content hash.
-        spec.write_text(spec.read_text() + "image_name: regtest/quick\ninstall_imagec: false\n")
+        # pip: it is in the base image, so the build needs no index at all.
+        extra = "image_name: regtest/quick\ninstall_imagec: false\ninstaller: pip\n"
+        spec.write_text(spec.read_text() + extra)
         uri = uri or f"{self.registry.host}/team"
         (root / ".imagec" / "stack.yaml").write_text(
             "name: shared\ncomponents:\n  orchestrator: {flavor: local}\n"

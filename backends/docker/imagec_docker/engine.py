@@ -24,12 +24,14 @@ def _client_kwargs(url: str | None) -> dict[str, Any]:
     """What ``docker.from_env()`` would use (TLS included), with ``url`` overriding the host."""
     from docker.utils import kwargs_from_env
 
+    from imagec_docker.tls import own_ca
+
     kwargs = kwargs_from_env()
     if url:
         kwargs["base_url"] = url
         if url.startswith(("unix://", "npipe://")):
             kwargs.pop("tls", None)
-    return kwargs
+    return own_ca(kwargs)
 
 
 def _ping(api: docker.APIClient) -> None:

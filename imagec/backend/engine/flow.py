@@ -138,6 +138,11 @@ def _build(session: EngineSession, build: Build, params: BuildParams, progress: 
     except KeyboardInterrupt:
         progress.interrupted()
         raise
+    except EngineError:
+        progress.done(ok=False)
+        body.check()
+        raise_if_gone(session, log)
+        raise
     except BaseException:
         progress.done(ok=False)
         body.check()  # an unreadable file explains whatever the engine made of the rest
@@ -145,6 +150,7 @@ def _build(session: EngineSession, build: Build, params: BuildParams, progress: 
     body.check()
     if log.error is not None or log.image_id is None:
         progress.done(ok=False)
+        raise_if_gone(session, log)
         raise log.failure(session.engine)
     progress.done(ok=True)
     if body.digest != context.tar_digest:
@@ -156,6 +162,21 @@ def _build(session: EngineSession, build: Build, params: BuildParams, progress: 
             "the source changed while it was being sent; nothing was tagged; build again"
         )
     return log.image_id
+
+
+def raise_if_gone(session: EngineSession, log: BuildLog) -> None:
+    """A build that broke off because the engine went away (a remote host down, a daemon
+    killed) says so, instead of blaming the step that was running; the image was never
+    tagged (tags come after a complete build), so a later reuse check finds nothing."""
+    alive = getattr(session, "alive", None)  # SdkSession's short contact
+    if alive is None or alive():
+        return
+    step = log.current
+    where = f" (at step {step.number}/{step.total})" if step is not None else ""
+    raise EngineError(
+        f"the {session.engine} engine at {session.url} stopped answering during the "
+        f"build{where}; nothing was tagged; build again once it is back"
+    ) from None
 
 
 def is_current(image: ImageInfo | RemoteImage, content_hash: str, inputs: str | None) -> bool:

@@ -174,6 +174,14 @@ class SdkSession:
     def _unreachable(self, exc: BaseException) -> EngineError:
         return unreachable(self.engine, self.url, exc, self.how_to_start(self.url))
 
+    def alive(self) -> bool:
+        """Does the engine still answer one short contact (after a build broke off)?"""
+        try:
+            self.probe(self.url, self.url)
+        except Exception:
+            return False
+        return True
+
     def close(self) -> None:
         self.client.close()
 
