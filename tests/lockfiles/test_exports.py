@@ -331,3 +331,23 @@ def test_bad_pylock_is_one_line(text: str, message: str, tmp_path: Path) -> None
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"{spec}:4:14: lock_files[0]: {message}")
+
+
+def test_an_export_with_some_pins_unhashed_is_refused() -> None:
+    """pip checks every line once one has a hash: a lock with a VCS pin among hashed ones
+    would fail in the build, so it fails at compile time, naming the pin."""
+    from imagec.errors import SpecError
+    from imagec.resolve.lockfiles import _checked_lines
+
+    text = f"a==1.0 --hash=sha256:{'0' * 64}\nb @ git+https://example.org/b@0123abc\n"
+    where = {"file": "imagec.yaml", "line": 4, "column": 5, "field": "lock_files[0]"}
+    with pytest.raises(SpecError) as caught:
+        _checked_lines(text, "uv export", "uv.lock", where)
+    assert str(caught.value) == (
+        "imagec.yaml:4:5: lock_files[0]: uv.lock: uv export pins b without a hash (a VCS or "
+        "URL source?), and pip installs a file with hashes only when every pin has one"
+    )
+    lines = _checked_lines(f"a==1.0 --hash=sha256:{'0' * 64}\n", "uv export", "uv.lock", where)
+    assert lines[0].text == "--require-hashes"
+    unhashed = _checked_lines("a==1.0\nb==2.0\n", "uv export", "uv.lock", where)
+    assert all(line.option is None for line in unhashed)

@@ -62,7 +62,7 @@ def lock_file_sources(doc: Document, spec: Spec) -> list[LockSource]:
             extras=tuple(item.extras),
             groups=tuple(item.groups),
             python_version=spec.effective_python_version,
-            platform=spec.platform,
+            platform=spec.single_platform,
             index_url=spec.index_url,
             extra_index_urls=tuple(spec.extra_index_urls),
             find_links=tuple(_find_links(doc, spec)),
@@ -105,7 +105,16 @@ def _checked_lines(text: str, tool: str, named: str, where: dict) -> list[Requir
         if line.option is None or line.option.name not in _INDEX_OPTIONS
     ]
     requirements = [line for line in lines if line.requirement is not None]
-    hashed = requirements and all(line.hashes for line in requirements)
+    unhashed = [line.requirement.name for line in requirements if not line.hashes]  # type: ignore[union-attr]
+    if unhashed and len(unhashed) < len(requirements):
+        # pip checks hashes for every line once one has a hash: the build would fail there.
+        raise SpecError(
+            f"{named}: {tool} pins {', '.join(unhashed[:5])}"
+            f"{' and more' if len(unhashed) > 5 else ''} without a hash (a VCS or URL "
+            "source?), and pip installs a file with hashes only when every pin has one",
+            **where,
+        )
+    hashed = requirements and not unhashed
     if hashed and not any(line.option and line.option.name == "--require-hashes" for line in lines):
         lines.insert(0, RequirementLine("--require-hashes", option=PipOption("--require-hashes")))
     return lines
