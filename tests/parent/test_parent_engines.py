@@ -105,6 +105,7 @@ def write_project(root: Path, base: str) -> Path:
         f"image_name: {name}\n"
         "dockerfile: docker/Dockerfile\n"
         "copy_source: false\n"
+        "installer: pip\n"  # no requirements: nothing to fetch, the build stays offline
         'command: ["cat", "/opt/parent/marker.txt", "/opt/parent/stamp"]\n'
     )
     return spec
