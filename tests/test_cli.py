@@ -384,3 +384,50 @@ def test_requirements_entry_takes_every_spelling_pip_has(entry: str, project: Pa
         irs.append((ir["steps"], files))
     assert irs[0] == irs[1]
     assert any("-r" in step.get("argv", ()) for step in irs[0][0])
+
+
+def test_health_of_an_engine_url_that_is_no_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The ping speaks the engine's HTTP API itself: a socket answering something else, and
+    an HTTP server refusing ``/_ping``, are each one line saying what came back."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_error(500)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    http = HTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    path = tmp_path / "chatty.sock"
+    chatty = socket.socket(socket.AF_UNIX)
+    chatty.bind(str(path))
+    chatty.listen()
+
+    def answer() -> None:
+        conn, _ = chatty.accept()
+        with conn:
+            conn.recv(1024)
+            conn.sendall(b"hello, not an engine\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    monkeypatch.setenv("CONTAINER_HOST", f"tcp://127.0.0.1:{http.server_port}")
+    try:
+        assert main(["backends", "--json"]) == 0
+    finally:
+        http.shutdown()
+        chatty.close()
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)["backends"]}
+    assert rows["docker"]["reason"].startswith(
+        f"cannot reach the docker engine at unix://{path} (the engine's answer is not HTTP); "
+    )
+    assert rows["podman"]["reason"].startswith(
+        f"cannot reach the podman engine at tcp://127.0.0.1:{http.server_port} "
+        "(/_ping answered HTTP 500); "
+    )
