@@ -336,6 +336,8 @@ def _check_registry(doc: Document, spec: StackSpec) -> None:
             problem = f"{show(uri)} has a scheme; write host[:port]/path (registries are HTTPS)"
         elif "${" in uri:
             problem = "the registry address is read when building; write it, not ${VAR}"
+        elif not sep and ("." in host or ":" in host or host == "localhost"):
+            problem = f"{show(uri)} has no repository path; write host[:port]/path ({host}/team)"
         elif not NAME_RE.match(uri.rstrip("/")) or not (
             "." in host or ":" in host or host == "localhost"
         ):
@@ -343,8 +345,6 @@ def _check_registry(doc: Document, spec: StackSpec) -> None:
                 f"{show(uri)} is not host[:port]/path (the host needs a '.' or a port, or is "
                 "localhost; the path is lowercase letters, digits and separators)"
             )
-        elif not sep:
-            problem = f"{show(uri)} has no repository path; write host[:port]/path ({host}/team)"
     if problem is not None:
         line, column = doc.where(loc)
         raise SpecError(problem, file=doc.path, line=line, column=column, field=format_loc(loc))
