@@ -22,6 +22,7 @@ EXAMPLES = {
     "gpu": "examples/gpu",
     "gpu-nvidia-base": "examples/gpu/nvidia-base.yaml",
     "build-steps": "examples/build-steps",
+    "multi-platform": "examples/multi-platform",
 }
 
 

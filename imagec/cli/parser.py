@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-t", "--tag", action="append", default=[], help="extra tag (repeatable)")
     p.add_argument("--no-cache", action="store_true", help="do not use the build cache")
     p.add_argument("--pull", action="store_true", help="always pull the base image")
-    p.add_argument("--platform", help="target platform, os/arch[/variant]")
+    p.add_argument("--platform", help="target platform, os/arch[/variant]; several comma-separated")
     p.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument(

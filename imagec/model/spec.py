@@ -172,6 +172,19 @@ UserName = Annotated[
 AbsPath = Annotated[str, _pattern(r"/[A-Za-z0-9._@+/-]*", "absolute path", "/app")]
 PythonVersion = Annotated[str, _pattern(r"3\.[0-9]{1,2}", "python version", "3.11")]
 RequirementStr = Annotated[str, AfterValidator(_requirement)]
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{show(', '.join(values))} names a platform twice")
+    return values
+
+
+PlatformEntry = Annotated[
+    Annotated[Platform, Tag("single")]
+    | Annotated[list[Platform], Field(min_length=1), AfterValidator(_unique), Tag("list")],
+    Discriminator(lambda v: "single" if isinstance(v, str) else "list"),
+]
 CudaVersion = Annotated[str, _pattern(r"1[0-9]\.[0-9]{1,2}", "CUDA version", "12.4")]
 CudnnVersion = Annotated[str, _pattern(r"[0-9]{1,2}", "cuDNN major version", "9")]
 RelPath = Annotated[str, AfterValidator(_single_line), Field(min_length=1)]
@@ -196,7 +209,7 @@ def _by_type(value: Any) -> str:
 
 
 # Tags of the tagged unions below; they are dropped from error locations.
-UNION_TAGS = frozenset({"path", "list", "shell", "exec", "table"})
+UNION_TAGS = frozenset({"path", "list", "shell", "exec", "table", "single"})
 
 Requirements = Annotated[
     Annotated[list[RequirementStr], Tag("list")] | Annotated[RelPath, Tag("path")],
@@ -465,8 +478,11 @@ class Spec(StrictModel):
         description="CMD: a list (exec form) or a string (run by /bin/sh -c). Default for a "
         "decorated pipeline: run that pipeline.",
     )
-    platform: Platform | None = Field(
-        None, description="Target platform, `os/arch[/variant]`, e.g. `linux/amd64`."
+    platform: PlatformEntry | None = Field(
+        None,
+        description="Target platform, `os/arch[/variant]`, e.g. `linux/amd64`, or a list of "
+        "them for a multi-platform image (a manifest list; the `FROM` then has no "
+        "`--platform`, so each platform gets its own base).",
     )
     source_root: RelPath | None = Field(
         None,
@@ -588,6 +604,18 @@ class Spec(StrictModel):
         if isinstance(self.dockerfile, str):
             return ParentDockerfile(path=self.dockerfile)
         return self.dockerfile
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """``platform`` as a tuple, whichever way it was written (empty when unset)."""
+        if self.platform is None:
+            return ()
+        return (self.platform,) if isinstance(self.platform, str) else tuple(self.platform)
+
+    @property
+    def single_platform(self) -> str | None:
+        """The one target platform, or None when there is none or there are several."""
+        return self.platforms[0] if len(self.platforms) == 1 else None
 
     @property
     def effective_base_image(self) -> str:

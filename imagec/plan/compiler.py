@@ -92,7 +92,8 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     base_origin = o("base_image") if spec.base_image else Origin("default base image")
     if inputs.parent is not None:  # the user's Dockerfile, built first (backend/engine/parent)
         base, base_origin = inputs.parent.ref, inputs.parent.origin
-    add(From(base_origin, base, spec.platform))
+    # Several platforms: no --platform, so each platform's build starts from its own base.
+    add(From(base_origin, base, spec.single_platform))
     if spec.skip_build:
         return as_is(steps, inputs, spec)
     if gpu is not None:  # NVIDIA's CUDA runtime image (resolve/cuda.py), said with its distro
@@ -221,7 +222,7 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         dirs=tuple(dirs),
         image_name=inputs.image_name,
         build_args=tuple(spec.build_args.items()),
-        platform=spec.platform,
+        platform=",".join(spec.platforms) or None,
     )
     return with_provenance(draft, spec, o("labels") if spec.labels else Origin("provenance"))
 
@@ -239,7 +240,7 @@ def as_is(steps: list[Step], inputs: Inputs, spec: Spec) -> Plan:
         steps=tuple(steps),
         files=files,
         image_name=inputs.image_name,
-        platform=spec.platform,
+        platform=",".join(spec.platforms) or None,
         metadata=(("pipeline", target),) if target else (),
     )
 

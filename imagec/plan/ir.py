@@ -157,7 +157,7 @@ class Plan:
     dirs: tuple[ContextDir, ...] = ()
     image_name: str = "imagec/app"
     build_args: tuple[tuple[str, str], ...] = ()
-    platform: str | None = None
+    platform: str | None = None  # "linux/amd64", or several: "linux/amd64,linux/arm64"
     metadata: tuple[tuple[str, str], ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:

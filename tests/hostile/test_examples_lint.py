@@ -18,6 +18,7 @@ EXAMPLES = [
     "examples/gpu",
     "examples/gpu/nvidia-base.yaml",
     "examples/build-steps",
+    "examples/multi-platform",
 ]
 
 

@@ -44,6 +44,7 @@ def run_build(
     session: EngineSession, build: Build, request: BuildRequest, *, network: str | None = None
 ) -> BuildResult:
     extra_tags = check_tags(request.tags)
+    refuse_several_platforms(request.platform or build.plan.platform)
     context = build.context
     rebuild = request.force or request.no_cache or request.pull
     if not rebuild:
@@ -177,6 +178,21 @@ def raise_if_gone(session: EngineSession, log: BuildLog) -> None:
         f"the {session.engine} engine at {session.url} stopped answering during the "
         f"build{where}; nothing was tagged; build again once it is back"
     ) from None
+
+
+def refuse_several_platforms(platform: str | None) -> None:
+    """A multi-platform image is a manifest list; neither engine backend makes one yet (the
+    flow reuses, tags and pushes one image id), so it is refused before any engine call."""
+    if platform is None or "," not in platform:
+        return
+    first = platform.split(",")[0]
+    raise SpecError(
+        f"several platforms ({platform}) make a manifest list, which imagec's engine "
+        f"backends do not build; build one platform per image (--platform {first}), or "
+        "`imagec export` and build the export as its README says (podman build --manifest, "
+        "docker buildx build --push)",
+        field="platform",
+    )
 
 
 def is_current(image: ImageInfo | RemoteImage, content_hash: str, inputs: str | None) -> bool:

@@ -6,6 +6,7 @@ import argparse
 
 from imagec.backend.base import BuildRequest
 from imagec.cli.backend_choice import engine_backend_name, make_backend, pairs
+from imagec.cli.platform import platform_flag
 from imagec.cli.spec_options import project_of
 from imagec.project import build_for
 from imagec.resolve.secrets import secret_files
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
             push=push,
             registry=registry,
             quiet=args.quiet,
-            platform=args.platform,
+            platform=platform_flag(args.platform),
             build_args=tuple(pairs(args.build_arg, "--build-arg").items()),
             labels=tuple(pairs(args.label, "--label").items()),
             secrets=tuple(secrets.items()),
