@@ -16,7 +16,7 @@ from support.containerfile_check import assert_round_trips, hadolint, read_back
 
 from imagec.backend.containerfile import render
 from imagec.errors import ImagecError
-from imagec.plan.ir import Copy, Env, From, Run, User
+from imagec.plan.ir import Copy, Env, From, Origin, Plan, Run, User
 from imagec.plan.python import UV_IMAGE
 from imagec.project import load_project
 from imagec.resolve import cuda
@@ -301,3 +301,30 @@ def test_a_credential_in_the_runtime_environment_is_refused(tmp_path: Path) -> N
     with pytest.raises(ImagecError, match="would be stored in the image") as err:
         compile_spec(tmp_path, {"runtime_environment": {"DB_PASSWORD": "hunter2"}})
     assert "hunter2" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ("containerfile", "docker", "podman"))
+def test_every_builtin_backend_writes_a_copy_from_an_image(name: str, capsys) -> None:
+    from imagec.plugins import get_plugins
+
+    at = Origin("managed_python", "imagec.yaml", 2)
+    plan = Plan(
+        steps=(
+            From(at, "debian:bookworm-slim"),
+            Copy(at, ("/uv",), "/usr/local/bin/uv", from_image=UV_IMAGE),
+            Copy(at, ("/uv",), "/bin/$HOME dir/", from_image=UV_IMAGE),
+        )
+    )
+    backend = get_plugins().backend(name).from_options({}, unsupported="error")
+    text = backend.render(plan)
+    assert f'COPY --from={UV_IMAGE} ["/uv", "/usr/local/bin/uv"]' in text.splitlines()
+    assert_round_trips(plan, text)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("image", ["-x", "a b", "img --chown=0", "x\ny"])
+def test_a_copy_from_an_image_that_cannot_be_written_is_refused(image: str) -> None:
+    at = Origin("managed_python", "imagec.yaml", 2)
+    plan = Plan(steps=(From(at, "debian"), Copy(at, ("/uv",), "/uv", from_image=image)))
+    with pytest.raises(ImagecError, match="invalid image reference"):
+        render(plan)
