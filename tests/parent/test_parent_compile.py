@@ -19,7 +19,8 @@ from support.containerfile_check import assert_round_trips
 
 from imagec.backend.containerfile import render
 from imagec.backend.engine.asis import missing_parts, requirements_of
-from imagec.backend.engine.parent import instruction_lines
+from imagec.backend.engine.buildlog import Step
+from imagec.backend.engine.parent import ParentLog, instruction_lines
 from imagec.cli import main
 from imagec.plan.ir import From
 from imagec.project import build_for, load_project
@@ -243,3 +244,17 @@ def test_skip_build_plan_is_the_image_with_its_requirements(project: Path) -> No
     assert missing == ["numpy>=1.20: the image has numpy 1.19.0", "pandas: not installed"]
     missing, _ = missing_parts(build, {"python": None}, reqs)
     assert missing == ["Python: no `python` or `python3` on PATH"]
+
+
+def test_failing_step_found_by_its_instruction(project: Path) -> None:
+    """Engines number steps their own way; the Dockerfile line is found by the text."""
+    parent = parent_of(project / "imagec.yaml").parent
+    log = ParentLog(lambda kind, value: None, parent)
+    # The example's RUN spans two lines; docker shows its first, podman all of it.
+    docker = Step(5, 7, 'RUN echo "$GREETING" > /opt/parent/greeting.txt \\')
+    podman = Step(4, 6, 'RUN echo "$GREETING" > /opt/parent/greeting.txt     && echo done')
+    assert log.origin_of(docker) == log.origin_of(podman) == "docker/Dockerfile:5"
+    assert log.origin_of(Step(9, 9, "run echo runtime > /opt/parent/stage.txt")) == (
+        "docker/Dockerfile:9"
+    )
+    assert log.origin_of(Step(2, 9, "LABEL a=b")) is None

@@ -91,22 +91,30 @@ def built(result: Result, refs: Refs) -> tuple[str, str, str | None, bool | None
     return m.group(2), tag, parent, parent_built
 
 
-def write_project(root: Path, base: str) -> Path:
+def write_project(root: Path, base: str, *, staged: bool = False) -> Path:
+    """A project whose Dockerfile copies a marker file and writes a random stamp. ``staged``:
+    a build argument, and a last stage (``scratch``) that only ``target`` keeps out."""
     (root / "docker").mkdir(parents=True)
     (root / "docker" / "Dockerfile").write_text(
-        f"FROM {base}\n"
+        f"FROM {base} AS runtime\n"
+        "ARG GREETING=unset\n"
         "COPY marker.txt /opt/parent/marker.txt\n"
-        "RUN cat /proc/sys/kernel/random/uuid > /opt/parent/stamp\n"
+        'RUN cat /proc/sys/kernel/random/uuid > /opt/parent/stamp && echo "$GREETING" \\\n'
+        "    > /opt/parent/greeting\n" + ("FROM scratch AS unused\n" if staged else "")
     )
     (root / "docker" / "marker.txt").write_text("from the parent Dockerfile\n")
     spec = root / "imagec.yaml"
     name = f"{TEST_REPOSITORY}/parent-{uuid.uuid4().hex[:8]}"
+    dockerfile = "docker/Dockerfile"
+    if staged:
+        dockerfile = "{path: docker/Dockerfile, build_args: {GREETING: hi}, target: runtime}"
     spec.write_text(
         f"image_name: {name}\n"
-        "dockerfile: docker/Dockerfile\n"
+        f"dockerfile: {dockerfile}\n"
         "copy_source: false\n"
         "installer: pip\n"  # no requirements: nothing to fetch, the build stays offline
-        'command: ["cat", "/opt/parent/marker.txt", "/opt/parent/stamp"]\n'
+        'command: ["cat", "/opt/parent/marker.txt", "/opt/parent/greeting", '
+        '"/opt/parent/stamp"]\n'
     )
     return spec
 
@@ -115,12 +123,12 @@ def test_parent_built_once_reused_and_rebuilt_on_change(
     engine: Engine, engine_images: BaseImages, refs: Refs, tmp_path: Path
 ) -> None:
     base = alias(engine, engine_images.python, refs)
-    spec = write_project(tmp_path / "proj", base)
+    spec = write_project(tmp_path / "proj", base, staged=True)
 
     image1, tag1, parent1, parent_built = built(build(engine, spec), refs)
     assert parent_built is True and parent1 is not None
     out1 = run_container(engine, tag1).stdout
-    assert out1.startswith("from the parent Dockerfile\n")
+    assert out1.startswith("from the parent Dockerfile\nhi\n")  # build_args and target
     parent_id = engine.docker_client().images.get(parent1).id
 
     # The base the Dockerfile names is gone: were the engine asked to build the parent again,
@@ -128,7 +136,10 @@ def test_parent_built_once_reused_and_rebuilt_on_change(
     remove_image(engine, base, force=False)
     again = build(engine, spec)
     image2, tag2, parent2, parent_built = built(again, refs)
-    assert (image2, tag2, parent2, parent_built) == (image1, tag1, parent1, False)
+    assert (parent2, parent_built) == (parent1, False)
+    # The image on it is reused too (unless imagec's own sources, which make the runtime
+    # wheel in its context, changed in between: then only that image is built again).
+    assert image2 == image1 or tag2 != tag1
     assert engine.docker_client().images.get(parent1).id == parent_id
     assert run_container(engine, tag2).stdout == out1
 
@@ -140,7 +151,7 @@ def test_parent_built_once_reused_and_rebuilt_on_change(
     assert parent_built is True and parent3 != parent1
     assert image3 != image1 and tag3 != tag1
     out3 = run_container(engine, tag3).stdout
-    assert out3.startswith("changed parent\n") and out3 != out1
+    assert out3.startswith("changed parent\nhi\n") and out3 != out1
 
 
 def test_failing_parent_step_is_reported_like_a_step(
@@ -157,7 +168,7 @@ def test_failing_parent_step_is_reported_like_a_step(
     assert len(error) == 1, result.stderr[-3000:]
     assert re.match(
         r"imagec: error: dockerfile: step \d+/\d+ failed: RUN echo parent-failed-here && exit 3 "
-        r"\(from docker/Dockerfile:4\): exit code 3$",
+        r"\(from docker/Dockerfile:6\): exit code 3$",
         error[0],
     ), error[0]
     assert "  | parent-failed-here" in result.stderr
@@ -166,7 +177,7 @@ def test_failing_parent_step_is_reported_like_a_step(
 def test_export_script_builds_with_the_engine_cli(
     engine: Engine, engine_images: BaseImages, refs: Refs, tmp_path: Path
 ) -> None:
-    spec = write_project(tmp_path / "proj", engine_images.python)
+    spec = write_project(tmp_path / "proj", engine_images.python, staged=True)
     out = tmp_path / "export"
     exported = subprocess.run(
         [sys.executable, "-m", "imagec", "export", str(spec), "-o", str(out)],
@@ -196,7 +207,7 @@ def test_export_script_builds_with_the_engine_cli(
     )
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
     result = run_container(engine, f"{image_name}:latest")
-    assert result.stdout.startswith("from the parent Dockerfile\n")
+    assert result.stdout.startswith("from the parent Dockerfile\nhi\n")  # --build-arg, --target
 
 
 def test_skip_build_uses_an_image_with_python(

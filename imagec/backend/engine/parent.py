@@ -18,7 +18,7 @@ from imagec import __version__
 from imagec.backend.base import BuildRequest
 from imagec.backend.engine.buildlog import BuildLog
 from imagec.backend.engine.flow import no_bridge
-from imagec.backend.engine.labels import CONTENT_HASH, VERSION
+from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, VERSION
 from imagec.backend.engine.progress import Progress, choose_mode
 from imagec.backend.engine.session import BuildParams, EngineSession
 from imagec.backend.engine.stream import ContextStream
@@ -33,8 +33,12 @@ def build_parent(
     progress = Progress(session.engine, choose_mode(request.quiet))
     ref = parent.ref
     rebuild = request.force or request.no_cache or request.pull
+    # `--platform` may ask for another platform than the spec's, under the same tag.
+    platform = request.platform or parent.platform
     existing = None if rebuild else session.image(ref)
-    if existing is not None and existing.labels.get(CONTENT_HASH) == parent.content_hash:
+    labels = existing.labels if existing is not None else {}
+    current = labels.get(CONTENT_HASH) == parent.content_hash
+    if existing is not None and current and labels.get(BUILD_INPUTS) == platform:
         progress.note(f"parent image {ref} is up to date ({where(parent)})")
         return existing.id, False
     progress.note(f"building parent image {ref} from {where(parent)}")
@@ -42,16 +46,19 @@ def build_parent(
         network = "host"  # as the main build does (flow.NO_BRIDGE_NOTE says why, once)
     params = BuildParams(
         build_file=PARENT_BUILD_FILE,
-        labels={CONTENT_HASH: parent.content_hash, VERSION: __version__},
+        labels={
+            CONTENT_HASH: parent.content_hash,
+            VERSION: __version__,
+            **({BUILD_INPUTS: platform} if platform else {}),
+        },
         build_args=dict(parent.build_args),
         no_cache=request.no_cache,
         pull=request.pull,
-        platform=request.platform or parent.platform,
+        platform=platform,
         network=network,
         target=parent.target,
     )
-    origins = [f"{parent.named}:{line}" for line in instruction_lines(parent.text)]
-    log = BuildLog(progress.event, origins=origins)
+    log = ParentLog(progress.event, parent)
     body = ContextStream(parent.write_tar, progress.sending)
     try:
         with body, closing(session.build(body, params)) as messages:
@@ -79,6 +86,34 @@ def build_parent(
         )
     session.tag(log.image_id, ref)
     return log.image_id, True
+
+
+class ParentLog(BuildLog):
+    """The build log of a parent: a step's origin is found by its instruction's text, since
+    engines number steps their own way (docker's classic builder counts a LABEL of its own,
+    BuildKit only some instructions, multi-stage builds skip stages)."""
+
+    def __init__(self, on_event, parent: ParentBuild) -> None:
+        super().__init__(on_event)
+        self.parent = parent
+        lines = parent.text.splitlines()
+        self.instructions = [(n, _words(lines[n - 1])) for n in instruction_lines(parent.text)]
+
+    def origin_of(self, step) -> str | None:
+        said = _words(step.instruction)
+        found = [
+            (abs(i + 1 - step.number), n)
+            for i, (n, text) in enumerate(self.instructions)
+            if text and (said.startswith(text) or text.startswith(said))
+        ]
+        return f"{self.parent.named}:{min(found)[1]}" if found else None
+
+
+def _words(text: str) -> str:
+    """An instruction's first line, compared loosely: case of the keyword, spacing, a
+    trailing line continuation."""
+    words = text.strip().removesuffix("\\").removesuffix("`").split()
+    return " ".join([words[0].upper(), *words[1:]]) if words else ""
 
 
 def where(parent: ParentBuild) -> str:
