@@ -351,3 +351,27 @@ def test_an_export_with_some_pins_unhashed_is_refused() -> None:
     assert lines[0].text == "--require-hashes"
     unhashed = _checked_lines("a==1.0\nb==2.0\n", "uv export", "uv.lock", where)
     assert all(line.option is None for line in unhashed)
+
+
+def test_compile_runs_no_project_code(tmp_path: Path) -> None:
+    """A pyproject.toml with dynamic dependencies needs its build backend run to be resolved;
+    compiling a spec from a pull request must not run it: refused, and the backend never ran."""
+    marker = tmp_path / "backend-ran"
+    (tmp_path / "backend.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\n"
+        "def get_requires_for_build_wheel(config_settings=None):\n    return []\n"
+        "def prepare_metadata_for_build_wheel(d, config_settings=None):\n    raise SystemExit(1)\n"
+        "def build_wheel(d, config_settings=None, metadata_directory=None):\n"
+        "    raise SystemExit(1)\n"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1"\ndynamic = ["dependencies"]\n'
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        "[tool.uv]\nfind-links = ['/etc']\n"
+    )
+    spec = write_spec(tmp_path, "[pyproject.toml]")
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.count("\n") == 1 and "lock_files[0]" in result.stderr
+    assert "compiling runs no project or package code" in result.stderr
+    assert not marker.exists()

@@ -80,8 +80,19 @@ def _checked(
     raise ToolError(f"`{what}` failed: {last_line(err)}")
 
 
+# uv's words when resolving would need a build (dynamic metadata, an sdist-only package).
+NO_BUILD = re.compile(r"Building source distributions is disabled|marked as `--no-build`")
+NEEDS_BUILD = (
+    "resolving it needs a package built (dynamic metadata or a source-only distribution), "
+    "and compiling runs no project or package code; list the dependencies statically or "
+    "name a lock file"
+)
+
+
 def _run(argv: list[str], work: Path, **kw: object) -> str:
     code, out, err = run_tool(argv, cwd=work, **kw)  # type: ignore[arg-type]
+    if code != 0 and NO_BUILD.search(err):
+        raise ToolError(NEEDS_BUILD)
     if code != 0:
         shown = " ".join(Path(argv[0]).name if i == 0 else a for i, a in enumerate(argv[:3]))
         raise ToolError(f"`{shown}` failed: {last_line(err or out)}")
@@ -96,8 +107,12 @@ def _uv_lock(request: Request) -> str:
     uv = find_tool("uv", "uv.lock")
     pyproject = _companion(request.path, "pyproject.toml")
     with staged([(pyproject, "pyproject.toml"), (request.path, "uv.lock")]) as work:
-        code, _, err = run_tool([uv, "lock", "--check", "--offline"], cwd=work)
+        # --no-build: compiling never runs code from the project or its dependencies (a
+        # project with dynamic metadata would need its build backend run to be checked).
+        check = [uv, "lock", "--check", "--offline", "--no-build"]
+        code, _, err = run_tool(check, cwd=work)
         local = re.search(r"not found at: file://" + re.escape(str(work)) + r"/(\S*)", err)
+        local = local or re.search(r"@ directory\+(\S+?)` can't be installed because", err)
         if code != 0 and local:
             # Only the lock and pyproject.toml are read; a package from a local directory
             # could not be installed from an index in the image anyway.
@@ -161,6 +176,9 @@ def _pyproject(request: Request) -> str:
     uv = find_tool("uv", "pyproject.toml")
     with staged([(request.path, "pyproject.toml")]) as work:
         argv = [uv, "pip", "compile", "pyproject.toml", "--generate-hashes", "--no-header"]
+        # Nothing is built on the host (no project or sdist code runs at compile time), and
+        # uv settings in the reviewed file ([tool.uv]: find-links, indexes) are not obeyed.
+        argv += ["--no-build", "--no-config"]
         argv += ["--no-annotate", "--python-version", request.python_version]
         argv += ["--python-platform", _uv_platform(request.platform)]
         argv += _flags("--extra", request.extras) + _flags("--group", request.groups)
