@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from support.baseimages import BaseImages
 from support.builds import BUILT
-from support.cli import Result, run_imagec
+from support.cli import Result, cli_env, run_imagec
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
 
@@ -29,10 +29,13 @@ pytestmark = pytest.mark.engine
 HOSTILE = "a\"b'c $HOME ${X:-y} `id` \\n\\ ; && # ]"
 
 
-def build(engine: Engine, spec: Path) -> tuple[Result, str]:
+def build(
+    engine: Engine, spec: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[Result, str]:
     result = run_imagec(
-        "build", str(spec), "--backend", engine.kind, "--url", engine.url, "-O", "network=host"
-    )
+        "build", str(spec), "--backend", engine.kind, "--url", engine.url,
+        "-O", "network=host", *args, env=env,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     m = BUILT.match(result.stdout.strip())
     assert m, result.stdout
@@ -167,3 +170,47 @@ def test_a_python_version_the_base_does_not_have_fails_the_build(
     result = run_imagec("build", str(spec), "--backend", engine.kind, "--url", engine.url)
     assert result.returncode == 1, result.stderr[-3000:]
     assert "has Python 3.11, but python_version is 3.12" in result.stderr
+
+
+def test_a_step_reads_its_secret_and_cache_and_the_image_keeps_neither(
+    engine: Engine, engine_images: BaseImages, tmp_path: Path
+) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    token = f"tok-{uuid.uuid4().hex}"
+    spec = root / "imagec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "image_name": f"{TEST_REPOSITORY}/step-secret-{uuid.uuid4().hex[:8]}",
+                "base_image": engine_images.python,
+                "installer": "pip",
+                "copy_stack": False,
+                "copy_source": False,
+                "install_stack_requirements": False,
+                "install_imagec": False,
+                "secrets": [{"id": "model_token", "env": "MODEL_TOKEN"}],
+                "build_steps": [
+                    {
+                        # The step proves it saw the token without writing it anywhere.
+                        "run": 'test -n "$MODEL_TOKEN" && printf %s "$MODEL_TOKEN" | wc -c '
+                        "> /opt/token-length && echo kept > /var/cache/dl/file && "
+                        "ls /var/cache/dl > /opt/cache-listing",
+                        "secrets": ["model_token"],
+                        "cache": ["/var/cache/dl"],
+                    }
+                ],
+            }
+        )
+    )
+    env = cli_env({"STEP_TOKEN": token})
+    _, tag = build(engine, spec, "--secret", "id=model_token,env=STEP_TOKEN", env=env)
+    script = (
+        "cat /opt/token-length /opt/cache-listing; ls -A /var/cache/dl | wc -l; ls /run/secrets"
+    )
+    ran = run_container(engine, tag, ["-c", script], entrypoint=["sh"], check=False)
+    lines = ran.stdout.split("\n")
+    assert lines[:3] == [str(len(token)), "file", "0"]  # seen in the build; not in the image
+    # Nowhere in the image's configuration or history either.
+    image = engine.docker_client().images.get(tag)
+    assert token not in json.dumps(image.attrs) + json.dumps(image.history())
