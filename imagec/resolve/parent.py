@@ -147,7 +147,7 @@ def resolve_parent(
         _fail(doc, path_loc, f"{show(parent.path)} not found")
     if not dockerfile.is_file():
         _fail(doc, path_loc, f"{show(parent.path)} is not a file")
-    require_inside(doc, dockerfile.parent, parent.path, project, *path_loc)
+    require_inside(doc, dockerfile, parent.path, project, *path_loc)  # after symlinks
     raw = read_user_bytes(dockerfile, "Dockerfile")
     try:
         text = raw.decode("utf-8")

@@ -22,6 +22,7 @@ from imagec.backend.engine.asis import missing_parts, requirements_of
 from imagec.backend.engine.buildlog import Step
 from imagec.backend.engine.parent import ParentLog, instruction_lines
 from imagec.cli import main
+from imagec.errors import SpecError
 from imagec.plan.ir import From
 from imagec.project import build_for, load_project
 from imagec.resolve.parent import PARENT_BUILD_FILE, PARENT_IGNORE_FILE
@@ -258,3 +259,21 @@ def test_failing_step_found_by_its_instruction(project: Path) -> None:
         "docker/Dockerfile:9"
     )
     assert log.origin_of(Step(2, 9, "LABEL a=b")) is None
+
+
+def test_dockerfile_symlinked_outside_the_project_is_refused(tmp_path: Path, project: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("FROM scratch\n# not the project's\n")
+    (project / "docker" / "Dockerfile").unlink()
+    (project / "docker" / "Dockerfile").symlink_to(outside)
+    with pytest.raises(Exception, match="outside the project"):
+        load_project(str(project / "imagec.yaml"))
+
+
+def test_skip_build_exports_nothing(project: Path, tmp_path: Path) -> None:
+    (project / "imagec.yaml").write_text("base_image: python:3.11-slim\nskip_build: true\n")
+    loaded = load_project(str(project / "imagec.yaml"))
+    backend = ContainerfileBackend()
+    with pytest.raises(SpecError, match="skip_build: nothing is built"):
+        backend.export(build_for(loaded, backend), tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -12,6 +12,7 @@ from pydantic import Field
 from imagec.backend import Backend, BackendOptions
 from imagec.backend.base import Build
 from imagec.backend.containerfile import render
+from imagec.errors import SpecError
 from imagec.plan.ir import Plan, Run
 from imagec.plugins.hookspecs import hookimpl
 
@@ -40,6 +41,11 @@ class ContainerfileBackend(Backend):
         return render(plan, comments=comments, unsupported=self.unsupported)
 
     def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
+        if build.spec.skip_build:
+            raise SpecError(
+                "nothing is built: the image is used as it is (`imagec build` checks it)",
+                field="skip_build",
+            )
         if build.parent is not None:  # two builds: imagec_containerfile.parent
             from imagec_containerfile.parent import export_with_parent
 
