@@ -21,6 +21,8 @@ PACKAGES=(
     # The registry tests: the distribution registry and htpasswd (tests/support/registry.py).
     docker-registry
     apache2-utils
+    # The remote-podman test reaches a podman service through sshd in a network namespace.
+    openssh-server
     # The base images: Debian's packages, by Debian's tools (root mode, merged /usr).
     mmdebstrap
     ca-certificates

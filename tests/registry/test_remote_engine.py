@@ -17,7 +17,15 @@ from support.cli import cli_env, run_imagec
 from support.containers import run_container
 from support.projects import write_quickstart, write_sdist
 from support.registry import TestCA
-from support.remote import Netns, RemoteDocker, network_namespace, remote_dockerd, restart
+from support.remote import (
+    Netns,
+    RemoteDocker,
+    SshServer,
+    network_namespace,
+    remote_dockerd,
+    restart,
+    ssh_server,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -137,3 +145,39 @@ def test_engine_gone_mid_build_is_one_line_and_leaves_nothing_tagged(
     # Nothing tagged regtest/slow on the engine once it is back.
     tags = [t for i in remote.engine.docker_client().images.list() for t in i.tags]
     assert not [t for t in tags if t.startswith("regtest/slow:")], tags
+
+
+@pytest.fixture(scope="module")
+def sshd(netns: Netns, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    with ssh_server(netns, tmp_path_factory.mktemp("sshd")) as server:
+        yield server
+
+
+def test_build_on_a_podman_service_over_ssh(sshd, podman_engine, podman_images, projects):
+    """The test's podman service, reached only through sshd in the other namespace
+    (``ssh://root@10.213.N.2/<socket>``, podman-py's ssh tunnel, CONTAINER_SSHKEY)."""
+    root = write_quickstart(projects / "over-ssh")
+    spec = root / "imagec.yaml"
+    spec.write_text(
+        spec.read_text() + "image_name: regtest/ssh\ninstaller: pip\ninstall_imagec: false\n"
+    )
+    url = f"ssh://root@{sshd.address}{podman_engine.socket}"
+    env = cli_env(
+        {
+            "CONTAINER_HOST": url,  # alone, it chooses the podman backend
+            "CONTAINER_SSHKEY": str(sshd.identity),
+            "HOME": str(sshd.home),  # ssh's known_hosts: the test's, not the machine's
+            "XDG_CACHE_HOME": str(projects / "cache"),
+        }
+    )
+    built = run_imagec("build", str(spec), env=env)
+    assert built.returncode == 0, built.stderr
+    state, image_id, ref = built.stdout.split()
+    assert state == "built:"
+    try:
+        assert "Accepted publickey for root" in sshd.log.read_text()
+        assert podman_engine.docker_client().images.get(ref).id == image_id
+        again = run_imagec("build", str(spec), env=env)
+        assert again.stdout == f"up to date: {image_id} {ref}\n", again.stderr
+    finally:
+        podman_engine.docker_client().images.remove(ref, force=True)

@@ -20,7 +20,9 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -230,3 +232,73 @@ def tls_client(url: str, certs: Path):  # -> docker.DockerClient
 
     # KeepVerify: REQUESTS_CA_BUNDLE would otherwise replace the test CA on each request.
     return docker.DockerClient(base_url=url, tls=KeepVerify(tls), version="auto", timeout=600)
+
+
+@dataclass
+class SshServer:
+    address: str
+    identity: Path  # the client's private key, authorized for root
+    home: Path  # a HOME for the client (its known_hosts), not the machine's
+    log: Path  # sshd's log (-e): "Accepted publickey for root ..." per connection
+
+
+@contextlib.contextmanager
+def ssh_server(ns: Netns, workdir: Path) -> Iterator[SshServer]:
+    """``sshd`` in ``ns`` on port 22, accepting one key of the session for root; stopped by
+    PID. Skips (fails under IMAGEC_REQUIRE_ENGINES=1) when OpenSSH's server or client is
+    missing."""
+    for program in ("/usr/sbin/sshd", "ssh", "ssh-keygen"):
+        if shutil.which(program) is None:
+            unavailable(f"remote podman over ssh: `{program}` is not installed (openssh-server)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    key = workdir / "id_ed25519"
+    host_key = workdir / "host_ed25519"
+    for path in (key, host_key):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)],
+            check=True,
+            capture_output=True,
+        )
+    authorized = workdir / "authorized_keys"
+    shutil.copyfile(key.with_suffix(".pub"), authorized)
+    authorized.chmod(0o600)
+    config = workdir / "sshd_config"
+    config.write_text(
+        f"ListenAddress {ns.address}\nPort 22\nHostKey {host_key}\n"
+        f"AuthorizedKeysFile {authorized}\nPidFile {workdir / 'sshd.pid'}\n"
+        "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+        "AllowStreamLocalForwarding yes\nAllowTcpForwarding yes\n"
+    )
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
+    log = workdir / "sshd.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            ["nsenter", f"--net=/run/netns/{ns.name}", "/usr/sbin/sshd", "-D", "-e", "-f",
+             str(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        home = workdir / "home"
+        (home / ".ssh").mkdir(parents=True)
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"sshd exited with {proc.returncode}: {log.read_text()}")
+            with contextlib.suppress(OSError), socket.create_connection((ns.address, 22), 1):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"sshd not listening: {log.read_text()}")
+            time.sleep(0.1)
+        yield SshServer(ns.address, key, home, log)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
