@@ -247,3 +247,20 @@ def test_skip_build_reports_what_the_image_lacks(
     rest = sorted(lines[1:3])
     assert rest[0].startswith("  - pip<1: the image has pip ")
     assert rest[1] == "  - surely-not-installed-dist: not installed"
+
+
+def test_skip_build_of_a_decorated_pipeline_needs_imagec(
+    engine: Engine, engine_images: BaseImages, tmp_path: Path
+) -> None:
+    source = tmp_path / "train.py"
+    source.write_text(
+        "from imagec import pipeline\n\n\n"
+        f"@pipeline(base_image={engine_images.python!r}, skip_build=True, copy_source=False)\n"
+        "def train():\n"
+        "    print('trained')\n"
+    )
+    result = build(engine, source)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert (
+        "  - imagec's runtime: train.py:train uses @pipeline (pip install imagec==" in result.stderr
+    ), result.stderr[-3000:]
