@@ -214,3 +214,39 @@ def test_a_step_reads_its_secret_and_cache_and_the_image_keeps_neither(
     # Nowhere in the image's configuration or history either.
     image = engine.docker_client().images.get(tag)
     assert token not in json.dumps(image.attrs) + json.dumps(image.history())
+
+
+def test_a_source_change_reruns_only_the_steps_after_the_source(
+    engine: Engine, engine_images: BaseImages, tmp_path: Path
+) -> None:
+    """Build steps are layers like the others: the engine's cache keeps an `after:
+    requirements` step when only the source changed, and reruns the `after: source` one."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "app.txt").write_text("one\n")
+    spec = root / "imagec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "image_name": f"{TEST_REPOSITORY}/step-cache-{uuid.uuid4().hex[:8]}",
+                "base_image": engine_images.python,
+                "installer": "pip",
+                "copy_stack": False,
+                "install_stack_requirements": False,
+                "install_imagec": False,
+                "build_steps": [
+                    "cat /proc/sys/kernel/random/uuid > /opt/early",
+                    {"run": "cat /proc/sys/kernel/random/uuid > /opt/late", "after": "source"},
+                ],
+            }
+        )
+    )
+    script = "cat /opt/early /opt/late"
+    _, first = build(engine, spec)
+    before = run_container(engine, first, ["-c", script], entrypoint=["sh"]).stdout.split()
+    (root / "app.txt").write_text("two\n")
+    _, second = build(engine, spec)
+    assert second != first
+    after = run_container(engine, second, ["-c", script], entrypoint=["sh"]).stdout.split()
+    assert after[0] == before[0]  # the early step's layer came from the cache
+    assert after[1] != before[1]  # the late one ran again
