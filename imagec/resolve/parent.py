@@ -71,6 +71,7 @@ class ParentBuild:
     origin: Origin
     image_name: str  # of the image built on top; the parent's repository is derived from it
     content_hash: str = ""
+    tar_digest: str = ""  # of the archive the hash was made from: what a build must send
 
     @property
     def ref(self) -> str:
@@ -112,8 +113,9 @@ class ParentBuild:
         h = hashlib.sha256(HASH_VERSION)
         options = {"build_args": self.build_args, "target": self.target, "platform": self.platform}
         h.update(json.dumps(options, sort_keys=True).encode())
-        h.update(self.write_tar(None).encode())
-        return replace(self, content_hash=h.hexdigest())
+        digest = self.write_tar(None)
+        h.update(digest.encode())
+        return replace(self, content_hash=h.hexdigest(), tar_digest=digest)
 
 
 def resolve_parent(

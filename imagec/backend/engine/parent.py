@@ -77,7 +77,7 @@ def build_parent(
         progress.done(ok=False)
         raise BuildError(log.failure(session.engine).message, field="dockerfile") from None
     progress.done(ok=True)
-    if body.digest != parent.write_tar(None):
+    if body.digest != parent.tar_digest:  # what was sent is not what the tag's hash says
         session.remove_image(log.image_id)
         raise BuildError(
             "the Dockerfile's context changed while it was being sent; nothing was tagged; "
