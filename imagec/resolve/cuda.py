@@ -64,10 +64,11 @@ def cuda_base(spec: Spec, doc: Document) -> CudaBase | None:
             )
         return None
     where = doc.origin("cuda")
-    if spec.base_image is not None:
+    if spec.base_image is not None or spec.dockerfile is not None:
+        other = "base_image" if spec.base_image is not None else "dockerfile"
         raise SpecError(
-            "cuda chooses the base image; leave out base_image (or cuda, and name a CUDA "
-            "base image with managed_python: true)",
+            f"cuda chooses the base image; leave out {other} (or cuda, and start from a CUDA "
+            "image with managed_python: true)",
             file=where.file,
             line=where.line,
             field="cuda",

@@ -52,6 +52,9 @@ BUILD_ONLY = (
     "command",
     "find_links",
     "secrets",
+    "build_steps",
+    "managed_python",
+    "runtime_environment",
 )
 
 
@@ -192,7 +195,7 @@ def check_skip_build(doc: Document, spec: Spec) -> None:
         _fail(doc, ("skip_build",), "names no image to use as it is; set base_image")
     written = doc.data if isinstance(doc.data, dict) else {}
     for name in BUILD_ONLY:
-        if written.get(name) not in (None, [], {}):
+        if written.get(name) not in (None, [], {}, False):
             _fail(doc, (name,), "needs a build, and skip_build uses the image as it is")
 
 

@@ -328,3 +328,25 @@ def test_a_copy_from_an_image_that_cannot_be_written_is_refused(image: str) -> N
     plan = Plan(steps=(From(at, "debian"), Copy(at, ("/uv",), "/uv", from_image=image)))
     with pytest.raises(ImagecError, match="invalid image reference"):
         render(plan)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"skip_build": True, "build_steps": ["true"]}, "needs a build"),
+        ({"skip_build": True, "managed_python": True}, "needs a build"),
+        ({"skip_build": True, "runtime_environment": {"A": "1"}}, "needs a build"),
+    ],
+)
+def test_nothing_that_needs_a_build_is_ignored_by_skip_build(
+    tmp_path: Path, spec: dict, message: str
+) -> None:
+    with pytest.raises(ImagecError, match=message):
+        compile_spec(tmp_path, {"base_image": "python:3.11-slim", **spec})
+
+
+def test_cuda_and_a_parent_dockerfile_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project/Dockerfile").write_text("FROM scratch\n")
+    with pytest.raises(ImagecError, match="remove cuda|leave out dockerfile"):
+        compile_spec(tmp_path, {"cuda": "12.4", "dockerfile": "Dockerfile"})
