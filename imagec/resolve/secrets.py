@@ -18,7 +18,7 @@ from pathlib import Path
 
 from imagec.errors import SpecError
 from imagec.model.spec import BuildSecret, Spec
-from imagec.spec.document import Document
+from imagec.spec.document import Document, format_loc
 from imagec.util.secrets import ENV_REF, credential_in, is_env_ref, is_secret_key
 
 # Where an `env` secret is mounted; a `netrc` secret goes where pip, uv and git look for one
@@ -54,9 +54,44 @@ def check_build_host_values(spec: Spec, doc: Document) -> None:
             )
 
 
+def check_image_text(spec: Spec, doc: Document) -> None:
+    """The other free text the image or its build keeps (labels, CMD and ENTRYPOINT, the parent
+    build's ``--build-arg`` values, kept in the parent image's history) holds no credential."""
+    parent = spec.parent_dockerfile
+    values: list[tuple[tuple[str | int, ...], str, str]] = []
+    values += [(("labels", k), k, v) for k, v in spec.labels.items()]
+    if parent is not None:
+        loc: tuple[str, ...] = ("dockerfile", "build_args")
+        values += [((*loc, k), k, v) for k, v in parent.build_args.items()]
+    for field in ("entrypoint", "command"):
+        command = getattr(spec, field)
+        if isinstance(command, str):
+            values.append(((field,), "", command))
+        elif command is not None:
+            values += [((field, i), "", v) for i, v in enumerate(command)]
+    values += [
+        (("secrets", i, "description"), "", s.description) for i, s in enumerate(spec.secrets)
+    ]
+    for loc, key, value in values:
+        kind = credential_in(value)
+        if kind is None and key and is_secret_key(key) and value and not is_env_ref(value):
+            kind = f"a value for the secret-looking name {key}"
+        if kind is None:
+            continue
+        where = doc.origin(str(loc[0]), *loc[1:])
+        raise SpecError(
+            f"{kind} would be stored in the image or its build's history; pass it as a build "
+            "secret (`secrets`), or give it when the container starts",
+            file=where.file,
+            line=where.line,
+            field=format_loc(loc),
+        )
+
+
 def check_secrets(spec: Spec, doc: Document) -> None:
     """Unique ids, one netrc, and every ``${NAME}`` in an index URL provided by a secret."""
     check_build_host_values(spec, doc)
+    check_image_text(spec, doc)
     seen: set[str] = set()
     envs: dict[str, str] = {}
     for i, secret in enumerate(spec.secrets):
