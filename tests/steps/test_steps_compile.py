@@ -348,5 +348,5 @@ def test_nothing_that_needs_a_build_is_ignored_by_skip_build(
 def test_cuda_and_a_parent_dockerfile_are_refused(tmp_path: Path) -> None:
     (tmp_path / "project").mkdir()
     (tmp_path / "project/Dockerfile").write_text("FROM scratch\n")
-    with pytest.raises(ImagecError, match="remove cuda|leave out dockerfile"):
+    with pytest.raises(ImagecError, match=r"remove cuda|leave out dockerfile"):
         compile_spec(tmp_path, {"cuda": "12.4", "dockerfile": "Dockerfile"})
