@@ -157,7 +157,7 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     uv_ready = False
     for source in inputs.requirements:
         installer = source.installer or spec.installer
-        if installer == "uv" and not uv_ready:  # just before the first step that runs it
+        if installer == "uv" and source.installs and not uv_ready:  # before its first use
             add(_uv_bootstrap(spec, inputs, cache, o("installer")))
             uv_ready = True
         install, prelude, mounts = _installer(spec, inputs, installer, cache)
@@ -169,6 +169,8 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
             files.append(ContextFile(constraints_file, source.constraints))
             copied.append(constraints_file)
         add(Copy(source.origin, tuple(copied), f"{IMG_REQUIREMENTS}/"))
+        if not source.installs:  # comments and options only: nothing to run
+            continue
         # installer_args last: a dangling option among them must not swallow `-r FILE`.
         argv = (*install, "-r", f"{IMG_REQUIREMENTS}/{source.name}", *spec.installer_args)
         add(Run(source.origin, wrap(argv, prelude), mounts))
@@ -307,7 +309,9 @@ def _installer(
     """The install command, its shell prelude (secrets, index URLs with ``${NAME}``) and its
     mounts (secrets, the installer's cache)."""
     if installer == "uv":
-        cmd: list[str] = ["python", "-m", "uv", "pip", "install", "--system"]
+        # --native-tls: the system's CA store, as pip uses it (truststore), so an index behind
+        # a TLS-inspecting proxy that pip can reach, uv can reach too.
+        cmd: list[str] = ["python", "-m", "uv", "pip", "install", "--system", "--native-tls"]
         # The cache mount is another filesystem: uv cannot hardlink from it.
         cmd += ["--link-mode", "copy"] if cache else ["--no-cache"]
     else:

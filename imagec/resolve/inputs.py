@@ -31,6 +31,7 @@ class RequirementsSource:
     # "pip" when only pip reads the file (per-requirement options uv refuses or ignores);
     # None: the spec's installer.
     installer: str | None = None
+    installs: bool = True  # False: comments and options only, no step runs it
 
     @property
     def constraints_name(self) -> str:

@@ -14,6 +14,7 @@ environment pin is installed at that pin, the user's first (requirements/precede
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 from imagec.errors import SpecError
@@ -22,6 +23,7 @@ from imagec.model.spec import Spec, check_apt_package
 from imagec.resolve.inputs import RequirementsSource, requirements_file_name
 from imagec.resolve.integrations.registry import IntegrationRegistry
 from imagec.resolve.lockfiles import lock_file_sources
+from imagec.resolve.paths import resolve_path
 from imagec.resolve.requirements import (
     RequirementLine,
     merge_sources,
@@ -34,6 +36,7 @@ from imagec.resolve.requirements.environment import freeze
 from imagec.resolve.requirements.precedence import apply_user_pins, user_pins
 from imagec.resolve.stack import Stack
 from imagec.spec.document import Document, Origin, format_loc
+from imagec.util.fsutil import read_user_text
 from imagec.util.text import bare, show
 
 # Layers whose lines the user wrote; the others are integration defaults.
@@ -153,6 +156,12 @@ def requirement_layers(
             for key, w, h, lines in groups
         ]
     merge_sources([(header, lines) for _, _, header, lines in groups])
+    if root is not None:
+        files = [(header, lines) for key, _, header, lines in groups if key == "file"]
+        read = {(doc.directory / header).resolve() for header, _ in files}
+        read |= {ln.file.resolve() for _, lines in files for ln in lines if ln.file is not None}
+        for text in unused_dependency_files(doc, spec, root, read, project is not None):
+            print(f"imagec: hint: {text}", file=sys.stderr)
     sources = []
     for n, (key, where, header, lines) in enumerate(groups, 1):
         name = requirements_file_name(n, key)
@@ -164,7 +173,8 @@ def requirement_layers(
             first, rest = text.split("\n", 1)
             text = f"{first}\n# Installed with pip: uv {why}\n{rest}"
         installer = "pip" if why is not None else None
-        sources.append(RequirementsSource(name, where, text, constraints, installer))
+        installs = any(line.installs for line in lines)
+        sources.append(RequirementsSource(name, where, text, constraints, installer, installs))
     return sources, apt, project
 
 
@@ -245,3 +255,54 @@ def environment_lines() -> tuple[str, list[RequirementLine]]:
     names = ", ".join(item.split(":", 1)[0] for item in left_out)
     header = f"{label}; left out: {names}" if names else label
     return header, lines
+
+
+def unused_dependency_files(
+    doc: Document, spec: Spec, root: Path, read: set[Path], installs_project: bool
+) -> list[str]:
+    """Dependency files at the source root that no spec field names: reported, never used on
+    imagec's own initiative. ``read``: the requirements files the spec names (resolved)."""
+    hints = []
+    named = read | {resolve_path(doc, _lock_path(entry)).resolve() for entry in spec.lock_files}
+    requirements = root / "requirements.txt"
+    if requirements.is_file() and requirements.resolve() not in named:
+        hints.append(
+            f"{requirements}: not installed; add it to requirements "
+            f"(`requirements: {_relative(doc, requirements)}` or a `-r` entry)"
+        )
+    pyproject = root / "pyproject.toml"
+    if (
+        pyproject.is_file()
+        and pyproject.resolve() not in named
+        and not (installs_project or spec.install_project)
+        and _declares_dependencies(pyproject)
+    ):
+        hints.append(
+            f"{pyproject}: its dependencies are not installed; add it to lock_files, or "
+            "set install_project: true for the project itself"
+        )
+    return hints
+
+
+def _lock_path(entry: object) -> str:
+    return entry if isinstance(entry, str) else entry.path  # type: ignore[attr-defined]
+
+
+def _relative(doc: Document, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(doc.directory.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _declares_dependencies(pyproject: Path) -> bool:
+    """Does ``pyproject`` list project dependencies? Only a file that does is worth a hint (a
+    pyproject.toml holding tool settings only is not); unreadable files are not reported."""
+    try:
+        data = tomllib.loads(read_user_text(pyproject, "pyproject.toml"))
+    except (SpecError, tomllib.TOMLDecodeError):
+        return False
+    table = data.get("project")
+    if not isinstance(table, dict):
+        return False
+    return bool(table.get("dependencies") or table.get("optional-dependencies"))

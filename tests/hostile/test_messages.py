@@ -30,7 +30,7 @@ def test_bare_url_requirements_are_redacted(tmp_path: Path, entry: str) -> None:
     (tmp_path / "imagec.yaml").write_text(f"requirements: ['{entry}']\n")
     line = refused(
         imagec("validate", "imagec.yaml", cwd=tmp_path),
-        r"imagec\.yaml:1:16: requirements\[0\]: '.*\*\*\*.*' is a bare URL; .*",
+        r"imagec\.yaml:1:16: requirements\[0\]: '.*\*\*\*.*' contains a password or token.*",
     )
     assert TOKEN not in line
 
@@ -40,7 +40,7 @@ def test_bare_url_in_a_requirements_file_is_redacted(tmp_path: Path) -> None:
     (tmp_path / "imagec.yaml").write_text("requirements: requirements.txt\n")
     line = refused(
         imagec("validate", "imagec.yaml", cwd=tmp_path),
-        r"requirements\.txt:1:1: 'https://\*\*\*@files\.example/p-1\.whl' is a bare URL; .*",
+        r"requirements\.txt:1: 'https://\*\*\*@files\.example/p-1\.whl' contains a password .*",
     )
     assert TOKEN not in line
 

@@ -65,3 +65,22 @@ def test_a_file_only_pip_reads_is_installed_with_pip(tmp_path: Path) -> None:
     assert by_file["2-list.txt"][:4] == ["python", "-m", "uv", "pip"]
     content = next(f["content"] for f in plan["files"] if f["path"].endswith("1-file.txt"))
     assert "# Installed with pip: uv reads no per-requirement --global-option\n" in content
+
+
+def test_a_source_with_nothing_to_install_runs_nothing(tmp_path: Path) -> None:
+    (tmp_path / "reqs.txt").write_text("# nothing yet\n--pre\n")
+    spec = tmp_path / "imagec.yaml"
+    spec.write_text("install_imagec: false\nrequirements: [-r reqs.txt]\n")
+    result = run_imagec("ir", str(spec))
+    plan = json.loads(result.stdout)["steps"]
+    # The file is still copied (its content is part of the image), but no installer runs,
+    # so no uv is needed and a build needs no index.
+    assert any(s["kind"] == "copy" and "1-file.txt" in s["sources"][0] for s in plan)
+    assert not any("-r" in s.get("argv", []) or UV_REQUIREMENT in s.get("argv", []) for s in plan)
+
+
+def test_uv_reads_the_system_ca_store_as_pip_does(tmp_path: Path) -> None:
+    spec = tmp_path / "imagec.yaml"
+    spec.write_text("requirements: [six]\n")
+    install = next(a for a in runs(spec) if "-r" in a)
+    assert install[:7] == ["python", "-m", "uv", "pip", "install", "--system", "--native-tls"]
