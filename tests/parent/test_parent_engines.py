@@ -136,10 +136,21 @@ def test_parent_built_once_reused_and_rebuilt_on_change(
     remove_image(engine, base, force=False)
     again = build(engine, spec)
     image2, tag2, parent2, parent_built = built(again, refs)
-    assert (parent2, parent_built) == (parent1, False)
-    # The image on it is reused too (unless imagec's own sources, which make the runtime
-    # wheel in its context, changed in between: then only that image is built again).
-    assert image2 == image1 or tag2 != tag1
+    # The image on it is current: the parent is not even looked at. (Unless imagec's own
+    # sources, which make the runtime wheel in its context, changed in between: then that
+    # image is built again, on the parent found up to date.)
+    if tag2 == tag1:
+        assert (image2, parent2, parent_built) == (image1, None, None)
+    else:
+        assert (parent2, parent_built) == (parent1, False)
+    assert engine.docker_client().images.get(parent1).id == parent_id
+
+    # imagec's part changes, the Dockerfile does not: only the image is built, on the parent
+    # found up to date (its base still gone: the engine was not asked to build it).
+    spec.write_text(spec.read_text() + "labels: {team: ml}\n")
+    image_l, tag_l, parent_l, parent_built = built(build(engine, spec), refs)
+    assert (parent_l, parent_built) == (parent1, False)
+    assert tag_l != tag1 and image_l != image1
     assert engine.docker_client().images.get(parent1).id == parent_id
     assert run_container(engine, tag2).stdout == out1
 

@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imagec_podman import PodmanBackend
 
 from imagec.backend.base import BuildRequest
+from imagec.backend.engine.backend import canonical
 from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH
-from imagec.backend.engine.parent import build_parent
+from imagec.backend.engine.parent import build_parent, ensure_parent
 from imagec.backend.engine.session import BuildParams, ImageInfo
 from imagec.errors import BuildError
-from imagec.project import load_project
+from imagec.project import build_for, load_project
 from imagec.resolve.parent import PARENT_BUILD_FILE, PARENT_IGNORE_FILE
 
 PROJECT = Path(__file__).parent / "project"
@@ -125,3 +127,25 @@ def test_failing_step_names_the_dockerfile_line(parent) -> None:
         "  | sh: 1: cannot create /opt/parent/greeting.txt"
     )
     assert session.tags == []
+
+
+def test_no_parent_needed_while_the_image_on_it_is_current(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("IMAGEC_STACK", raising=False)
+    shutil.copytree(PROJECT, tmp_path / "project")
+    loaded = load_project(str(tmp_path / "project" / "imagec.yaml"))
+    backend = PodmanBackend()
+    build = canonical(build_for(loaded, backend), backend)
+    context = build.context
+    image = ImageInfo("sha256:" + "ef" * 32, {CONTENT_HASH: context.content_hash})
+
+    session = Recorder({context.tag: image})  # the parent's tag is gone: not needed
+    ensure_parent(session, build, BuildRequest(quiet=True), network=None)
+    assert session.sent == []
+
+    session = Recorder()  # no image yet: the parent is built
+    ensure_parent(session, build, BuildRequest(quiet=True), network=None)
+    assert len(session.sent) == 1 and session.tags == [(IMAGE_ID, loaded.parent.ref)]
+
+    session = Recorder({context.tag: image})  # --force rebuilds both
+    ensure_parent(session, build, BuildRequest(quiet=True, force=True), network=None)
+    assert len(session.sent) == 1

@@ -61,15 +61,15 @@ class DockerBackend(EngineBackend):
         if cli is None:
             build = replace(build, plan=classic_plan(self, build))
         with self.engine().connect(self.url) as session:
+            engine_build = canonical(build, self)
             if build.parent is not None:
-                from imagec.backend.engine.parent import build_parent
+                from imagec.backend.engine.parent import ensure_parent
 
                 # BuildKit's progress is read against the build file it runs.
                 parent_session = session
                 if cli is not None:
                     parent_session = BuildKitSession(session, cli, build.parent.text, {})
-                build_parent(parent_session, build.parent, request, network=self.options.network)
-            engine_build = canonical(build, self)
+                ensure_parent(parent_session, engine_build, request, network=self.options.network)
             if cli is not None:
                 session = BuildKitSession(
                     session, cli, engine_build.context.build_file_text, dict(request.secrets)

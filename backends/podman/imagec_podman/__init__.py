@@ -45,11 +45,11 @@ class PodmanBackend(EngineBackend):
         from imagec.backend.engine.flow import run_build
 
         with self.engine().connect(self.url) as session:
-            if build.parent is not None:
-                from imagec.backend.engine.parent import build_parent
-
-                build_parent(session, build.parent, request, network=self.options.network)
             engine_build = canonical(build, self)
+            if build.parent is not None:
+                from imagec.backend.engine.parent import ensure_parent
+
+                ensure_parent(session, engine_build, request, network=self.options.network)
             with_secrets = SecretsSession(session, dict(request.secrets))
             return run_build(with_secrets, engine_build, request, network=self.options.network)
 

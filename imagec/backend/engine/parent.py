@@ -13,17 +13,39 @@ and the line of the instruction::
 from __future__ import annotations
 
 from contextlib import closing
+from typing import Any
 
 from imagec import __version__
-from imagec.backend.base import BuildRequest
+from imagec.backend.base import Build, BuildRequest
+from imagec.backend.engine import digestcache
 from imagec.backend.engine.buildlog import BuildLog
-from imagec.backend.engine.flow import no_bridge
+from imagec.backend.engine.flow import build_inputs, is_current, no_bridge
 from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, VERSION
 from imagec.backend.engine.progress import Progress, choose_mode
 from imagec.backend.engine.session import BuildParams, EngineSession
 from imagec.backend.engine.stream import ContextStream
 from imagec.errors import BuildError
 from imagec.resolve.parent import PARENT_BUILD_FILE, ParentBuild
+
+
+def ensure_parent(session: EngineSession, build: Build, request: BuildRequest, **kw: Any) -> None:
+    """Build or find the parent of ``build`` (the engine's canonical build), unless the image
+    built on it is current already: that image needs no FROM, so a parent tag removed since
+    is not rebuilt for nothing."""
+    if build.parent is None or image_is_current(session, build, request):
+        return
+    build_parent(session, build.parent, request, **kw)
+
+
+def image_is_current(session: EngineSession, build: Build, request: BuildRequest) -> bool:
+    """The flow's own reuse rule (``flow.is_current``) for the image under its content tag."""
+    if request.force or request.no_cache or request.pull:
+        return False
+    context = build.context
+    digestcache.tar_digest(context)  # primes content_hash from the stat-keyed cache
+    existing = session.image(context.tag)
+    inputs = build_inputs(request)
+    return existing is not None and is_current(existing, context.content_hash, inputs)
 
 
 def build_parent(
