@@ -10,6 +10,12 @@ from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from imagec.errors import SpecError
 from imagec.util.secrets import SECRET_HINT, has_literal_credentials
@@ -52,6 +58,23 @@ class UrlRequirement:
         if self.text:
             return self.text
         return self.url if self.marker is None else f"{self.url} ; {self.marker}"
+
+    @property
+    def name(self) -> str | None:
+        """The project the URL names, when it says so as pip reads it: an ``#egg=NAME``
+        fragment, or a wheel's or sdist's file name; else None (pip learns it by building)."""
+        fragment = self.url.partition("#")[2]
+        for param in fragment.split("&"):
+            key, _, value = param.partition("=")
+            if key == "egg" and value:
+                return value.split("[", 1)[0]
+        filename = self.url.split("#", 1)[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        try:
+            if filename.endswith(".whl"):
+                return str(parse_wheel_filename(filename)[0])
+            return str(parse_sdist_filename(filename)[0])
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            return None
 
 
 def _url_requirement(text, fail, file, line, field) -> UrlRequirement:

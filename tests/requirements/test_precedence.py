@@ -165,3 +165,20 @@ def test_the_users_pins_are_what_the_plan_installs(integrations, pins, as_file, 
     assert {k: str(last[k].specifier) for k in wanted} == {
         k: str(Requirement(f"x{v}").specifier) for k, v in wanted.items()
     }
+
+
+def test_a_url_that_names_its_project_pins_it(tmp_path: Path) -> None:
+    """A wheel URL or an #egg= fragment says the name: it replaces the default like any pin;
+    a VCS URL without one leaves the default (pip learns the name only when it builds)."""
+    registry = IntegrationRegistry()
+    registry.add(Integration("ml", ("x>=2", "diffusers>=0.20")), owner="test")
+    wheel = "https://files.example/x-1.0-py3-none-any.whl"
+    vcs = "git+https://github.com/huggingface/diffusers"
+    doc = Document(
+        tmp_path / "imagec.yaml", {"required_integrations": ["ml"], "requirements": [wheel, vcs]}
+    )
+    sources, _, _ = requirement_layers(doc, validate_spec(doc), registry, None, tmp_path)
+    defaults = sources[0].content
+    assert f"\nx@ {wheel}\n" in defaults or f"\nx @ {wheel}\n" in defaults
+    assert "\ndiffusers>=0.20\n" in defaults
+    assert sources[1].content.splitlines()[2:] == [wheel, vcs]

@@ -44,7 +44,7 @@ def user_pins(groups: Sequence[Group]) -> dict[str, list[tuple[str, RequirementL
     for label, lines in groups:
         bound_source = any(ln.option and ln.option.name in _SOURCE_BOUND for ln in lines)
         for line in lines:
-            req = line.requirement
+            req = line.requirement or _named(line)
             if req is None or line.constraint or line.omitted or not (req.specifier or req.url):
                 continue
             bound = bound_source or bool(line.hashes) or bool(line.line_options)
@@ -71,7 +71,7 @@ def apply_user_pins(
             out.append(replace(line, omitted=True, note=note))
             continue
         for n, (_, user, _) in enumerate(found):
-            pinned = Requirement(str(user.requirement))
+            pinned = Requirement(str(user.requirement or _named(user)))
             pinned.extras = set(pinned.extras) | set(req.extras)
             note = f"{req.name}: {users} replaces {default}" if n == 0 else ""
             out.append(replace(line, text=str(pinned), requirement=pinned, note=note))
@@ -84,3 +84,16 @@ def _place(label: str, line: RequirementLine) -> str:
     if line.file is not None and line.line is not None and label != "requirements":
         return f"{label} ({line.file.name}:{line.line})"
     return label
+
+
+def _named(line: RequirementLine) -> Requirement | None:
+    """A URL written without a name, as ``NAME @ URL`` when the URL says the name (``#egg=``,
+    a wheel's or sdist's file name): it pins that package like any other URL."""
+    unnamed = line.unnamed
+    if unnamed is None or unnamed.name is None:
+        return None
+    marker = f" ; {unnamed.marker}" if unnamed.marker is not None else ""
+    try:
+        return Requirement(f"{unnamed.name} @ {unnamed.url}{marker}")
+    except ValueError:
+        return None
