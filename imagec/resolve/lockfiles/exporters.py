@@ -174,7 +174,7 @@ def _uv_platform(spec_platform: str | None) -> str:
 
 def _pyproject(request: Request) -> str:
     uv = find_tool("uv", "pyproject.toml")
-    with staged([(request.path, "pyproject.toml")]) as work:
+    with staged([(request.path, "pyproject.toml")], tool_config=False) as work:
         argv = [uv, "pip", "compile", "pyproject.toml", "--generate-hashes", "--no-header"]
         # Nothing is built on the host (no project or sdist code runs at compile time), and
         # uv settings in the reviewed file ([tool.uv]: find-links, indexes) are not obeyed.

@@ -4,18 +4,22 @@ PATH or beside imagec's own Python, bounded in time and output, never in the use
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from imagec.util.fsutil import read_user_bytes
 from imagec.util.secrets import redact_credentials
+from imagec.util.text import show
 
 # A real export is a few kilobytes; a resolution against an index can take a while.
 MAX_OUTPUT = 8 * 1024 * 1024
@@ -61,8 +65,67 @@ def find_tool(name: str, needed_for: str) -> str:
     )
 
 
+# A value naming a host path: absolute, in a home directory, climbing with `..`, or a file URL.
+_HOST_PATH = re.compile(
+    r"^\s*(?:[/\\~]|[A-Za-z]:[/\\])|(?:^|[/\\])\.\.(?:[/\\]|$)|\bfile:[/\\.]", re.I
+)
+
+
+# Keys whose values are prose (poetry.lock keeps each package's description), not paths.
+_FREE_TEXT = frozenset({"description", "summary"})
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in _FREE_TEXT:
+                yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def check_no_host_paths(data: bytes, name: str, *, tool_config: bool = True) -> None:
+    """The tools follow paths in these files (uv's ``[tool.uv]`` cache-dir and find-links, path
+    sources, a lock's local packages, poetry's path dependencies): one that leaves the staged
+    copy would make the tool read, or write, the host outside the project. Such a value is
+    refused before any tool runs; inside the copy, only the staged files exist. With
+    ``tool_config`` false the tool runs with its settings off (``uv --no-config``), and a
+    pyproject.toml's ``[tool]`` table is not read."""
+    try:
+        text = data.decode("utf-8")
+        parsed = json.loads(text) if name.endswith(".lock") and text.lstrip()[:1] == "{" else None
+        parsed = parsed if parsed is not None else tomllib.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return  # not parsable: the tool reports it, and reads nothing it names
+    if not isinstance(parsed, dict):
+        return
+    tables = (
+        {k: v for k, v in parsed.items() if k != "project"} if name == "pyproject.toml" else parsed
+    )
+    project = parsed.get("project") if name == "pyproject.toml" else None
+    if not tool_config and name == "pyproject.toml":
+        tables.pop("tool", None)
+    try:
+        values = list(_strings(tables))
+    except RecursionError:
+        raise ToolError(f"{name} is nested too deeply") from None
+    if isinstance(project, dict):  # free text aside, what the project table makes tools read
+        values += list(_strings(project.get("dependencies")))
+        values += list(_strings(project.get("optional-dependencies")))
+        values += [v for k in ("readme", "license") for v in _strings(project.get(k))]
+    for value in values:
+        if _HOST_PATH.search(value):
+            raise ToolError(
+                f"{name} names the host path {show(value)}, outside the project; only the lock "
+                "and the file it is made from are read; packages must come from an index or a URL"
+            )
+
+
 @contextlib.contextmanager
-def staged(files: Sequence[tuple[Path, str]]) -> Iterator[Path]:
+def staged(files: Sequence[tuple[Path, str]], *, tool_config: bool = True) -> Iterator[Path]:
     """A temporary directory holding copies of ``files`` (path, name in the copy), read with
     imagec's bounded reader: the tools run there, so whatever they write stays out of the
     user's tree, and they see only the files named."""
@@ -70,7 +133,9 @@ def staged(files: Sequence[tuple[Path, str]]) -> Iterator[Path]:
         work = Path(tmp) / "project"
         work.mkdir()
         for path, name in files:
-            (work / name).write_bytes(read_user_bytes(path, "lock file", limit=MAX_LOCK_BYTES))
+            data = read_user_bytes(path, "lock file", limit=MAX_LOCK_BYTES)
+            check_no_host_paths(data, name, tool_config=tool_config)
+            (work / name).write_bytes(data)
         yield work
 
 
