@@ -18,6 +18,7 @@ from imagec.model.requirement import (
 )
 from imagec.resolve.requirements.lines import PipOption, Ref, RequirementLine
 from imagec.util.fsutil import read_user_text
+from imagec.util.secrets import SECRET_HINT, is_env_ref, is_secret_key
 from imagec.util.suggest import did_you_mean
 from imagec.util.text import UNSAFE, bare, show
 
@@ -327,6 +328,20 @@ def _check_option_value(name: str, value: str | None, file: Path, number: int) -
     check_credentials(value, file, number, None)
 
 
+def _check_keyed_secret(name: str, value: str, file: Path, number: int) -> None:
+    """``--config-settings password=...``, ``--global-option=--token=...``: a value for a
+    secret-looking key is kept in the image's requirements file like any other. The message
+    names the key only: the value is the secret."""
+    key, eq, secret = value.lstrip("-").partition("=")
+    if eq and secret and is_secret_key(key) and not is_env_ref(secret):
+        raise SpecError(
+            f"{name} gives a value for the secret-looking name {bare(key)}, which would be "
+            f"stored in the image; {SECRET_HINT}",
+            file=file,
+            line=number,
+        )
+
+
 def _include(
     name: str,
     target: str,
@@ -464,5 +479,6 @@ def _split_requirement_options(
                 f"--config-settings {show(value)} is not 'KEY=VALUE'", file=file, line=number
             )
         check_credentials(value, file, number, None)
+        _check_keyed_secret(name, value, file, number)
         others.append(f"{name}={value}")
     return spec, tuple(hashes), tuple(others)
