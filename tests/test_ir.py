@@ -107,3 +107,23 @@ def test_document_where_falls_back_to_parent() -> None:
     doc = Document(Path("x.yaml"), {}, {("a",): (3, 4)})
     assert doc.where(("a", 2, "b")) == (3, 4)
     assert doc.where(("z",)) == (None, None)
+
+
+def test_source_directory_records_its_rule_outside_the_digest(tmp_path: Path) -> None:
+    (tmp_path / "imagec.yaml").write_text(SPEC)
+    doc = load_yaml(tmp_path / "imagec.yaml")
+    spec = validate_spec(doc)
+    rule = "imagec repository at /somewhere (.imagec/)"
+    ruled = plan(spec, doc, Inputs(source_root=tmp_path, ignore_file=None, source_rule=rule))
+    text = ruled.to_json()
+    assert [d["rule"] for d in json.loads(text)["dirs"]] == [rule]
+    assert Plan.from_json(text) == ruled
+    assert Plan.from_json(text).to_json() == text
+    # Why the root is that directory changes no byte of what is built.
+    unruled = plan(spec, doc, Inputs(source_root=tmp_path, ignore_file=None))
+    assert unruled.dirs[0].rule is None
+    assert ruled.digest() == unruled.digest()
+    # A plan written before the field existed still reads, without a rule.
+    older = json.loads(unruled.to_json())
+    del older["dirs"][0]["rule"]
+    assert Plan.from_dict(older) == unruled

@@ -143,11 +143,13 @@ class ContextFile:
 @dataclass(frozen=True)
 class ContextDir:
     """A directory of the user's tree sent in the context under ``dest``, filtered by an
-    ignore file (Docker semantics)."""
+    ignore file (Docker semantics). ``rule`` says why the source root is that directory
+    (``import root of package churn``); like ``root``, it is left out of the digest."""
 
     root: str
     dest: str
     ignore_file: str | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ way the image's default command searches them. Then, per import:
 - a local module the ignore file excludes (judged as the context walk judges it), one that
   exists beside the source root but not in it (``pipelines/training.py:2: 'steps.train' is
   not in the image: source root is pipelines/``), or one in the image that the image's command
-  cannot import (a ``src/`` package below the source root, run by path): an error when the
+  cannot import (a ``src/`` package below the source root, its pipeline file run by path because
+  it has no module name; by module, the command imports from ``src/``): an error when the
   import runs whenever the module is imported, else a hint;
 - ``importlib.import_module(...)`` and friends: a hint, the check cannot see them;
 - third-party: a hint when no requirement source names the distribution that provides it in
@@ -66,7 +67,7 @@ def check_imports(
         ignore = (read_ignore_file(ignore_file).matcher, _display(ignore_file))
     graph = follow(pipeline_file.absolute(), search)
     # Where the pipeline's package imports from on this machine, when the image's command
-    # does not search it (a src/ package below an imagec repository's root, run by path).
+    # does not search it (a src/ package below the source root, its file run by path).
     found = import_root(pipeline_file)
     unsearched = []
     if found is not None and found.path not in search and _inside(found.path, root) is not None:

@@ -18,7 +18,13 @@ from imagec.resolve.integrations.registry import registry_with_plugins
 from imagec.resolve.parent import resolve_parent
 from imagec.resolve.paths import require_dir, require_inside, resolve_path
 from imagec.resolve.requirement_layers import project_install, requirement_layers
-from imagec.resolve.source_root import REPO_MARKER, detect_source_root, find_repository, module_name
+from imagec.resolve.source_root import (
+    REPO_MARKER,
+    detect_source_root,
+    find_repository,
+    import_root,
+    module_name,
+)
 from imagec.resolve.stack import (
     CONFIG_DIR_ENV_VAR,
     IMAGE_CONFIG_DIR,
@@ -92,15 +98,20 @@ def resolve(
             require_inside(doc, directory, value, [*project, root], "find_links", i)
             find_links.append((value, directory))
 
-    pipeline_target = _pipeline_target(doc, root)
+    pipeline_target, pipeline_path = _pipeline_target(doc, root)
     runs_pipeline = spec.command is None and spec.entrypoint is None
     if pipeline_target is not None and spec.copy_source and runs_pipeline:
         # The image runs the pipeline: its local imports must be in the image.
-        by_module = is_module_target(pipeline_target)
+        if pipeline_path is not None:
+            image_path = [root / pipeline_path, root]
+        elif is_module_target(pipeline_target):
+            image_path = [root]
+        else:
+            image_path = [doc.path.absolute().parent, root]
         check_imports(
             doc.path,
             root,
-            image_path=[root] if by_module else [doc.path.absolute().parent, root],
+            image_path=image_path,
             ignore_file=ignore_file,
             requirement_texts=[source.content for source in requirements],
         )
@@ -117,6 +128,8 @@ def resolve(
         stack_env=stack_env,
         find_links=tuple(find_links),
         pipeline_target=pipeline_target,
+        pipeline_path=pipeline_path,
+        source_rule=found.rule,
         image_name=image_name,
         runtime="index" if spec.install_imagec and installed_from_index() else "wheel",
         install_project=install_project,
@@ -146,20 +159,27 @@ def _ignore_file(doc: Document, spec: Spec, root: Path, cli_value: str | None) -
     return find_ignore_file(root, explicit)
 
 
-def _pipeline_target(doc: Document, root: Path) -> str | None:
-    """What the image's default command runs, from the source root (the image's workdir):
-    ``MODULE:NAME`` for a pipeline inside a package or reached from a run file, so its absolute
-    imports work as they do on the user's machine; ``FILE:NAME`` for a lone file."""
+def _pipeline_target(doc: Document, root: Path) -> tuple[str | None, str | None]:
+    """What the image's default command runs, from the source root (the image's workdir), and
+    where a module target imports from when not from there: ``MODULE:NAME`` for a pipeline
+    inside a package or reached from a run file, so its absolute imports work as they do on the
+    user's machine, from the package's import root when that is below the source root
+    (``src``: a src/ layout in an imagec repository); ``FILE:NAME`` for a lone file."""
     if not doc.pipeline or doc.path.suffix != ".py":
-        return None
+        return None, None
     module = module_name(doc.path, root)
     if module is not None and not module.endswith(".py") and ("." in module or doc.entry):
-        return f"{module}:{doc.pipeline}"
+        return f"{module}:{doc.pipeline}", None
+    below = import_root(doc.path) if module is None else None
+    if below is not None and below.path.is_relative_to(root) and below.path != root:
+        module = module_name(doc.path, below.path)
+        if module is not None and "." in module:
+            return f"{module}:{doc.pipeline}", below.path.relative_to(root).as_posix()
     try:
         rel = doc.path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        return None
-    return f"{rel}:{doc.pipeline}"
+        return None, None
+    return f"{rel}:{doc.pipeline}", None
 
 
 def _default_image_name(root: Path) -> str:

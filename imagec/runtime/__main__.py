@@ -1,5 +1,5 @@
-"""``python -m imagec.runtime FILE[:NAME]``: run the pipeline declared in FILE (an image's
-default command); ``--inspect`` prints what the image was built from."""
+"""``python -m imagec.runtime [--path DIR] MODULE:NAME | FILE[:NAME]``: run the pipeline
+(an image's default command); ``--inspect`` prints what the image was built from."""
 
 import sys
 

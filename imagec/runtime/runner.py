@@ -1,8 +1,9 @@
 """Run the pipeline declared in a file or module: ``python -m imagec.runtime MODULE:NAME`` (a
 pipeline inside a package, so its absolute imports work) or ``FILE[:NAME]`` (a file run by
 path, and every image built before module targets existed) is the default command of an image
-built from a decorated pipeline; ``--inspect`` prints what the image was built from. Standard
-library only."""
+built from a decorated pipeline; ``--path DIR`` imports a MODULE target from ``DIR`` (the
+package's import root, ``src``, when it lies below the image's workdir); ``--inspect`` prints
+what the image was built from. Standard library only."""
 
 from __future__ import annotations
 
@@ -45,16 +46,19 @@ def run(file: str | os.PathLike[str], name: str | None = None) -> Any:
     return _call(next(iter(found.values())))
 
 
-def run_module(module: str, name: str) -> Any:
-    """Import ``module`` (from the working directory, the image's source root) and call its
-    pipeline ``name``: how a pipeline inside a package runs, with its absolute imports."""
-    cwd = os.getcwd()
-    sys.path.insert(0, cwd)
+def run_module(module: str, name: str, path: str | None = None) -> Any:
+    """Import ``module`` (from ``path``, relative to the working directory, else from the working
+    directory itself: the image's source root) and call its pipeline ``name``: how a pipeline
+    inside a package runs, with its absolute imports."""
+    where = os.path.join(os.getcwd(), path) if path else os.getcwd()
+    if not os.path.isdir(where):
+        raise SpecError(f"import root {where} is not a directory", file=module)
+    sys.path.insert(0, where)
     try:
         loaded = importlib.import_module(module)
     finally:
-        if cwd in sys.path:
-            sys.path.remove(cwd)
+        if where in sys.path:
+            sys.path.remove(where)
     p = getattr(loaded, name, None)
     if p is None or not hasattr(p, "image_spec"):
         found = [q.image_spec.function for q in latest_in(registered_pipelines(), loaded.__file__)]
@@ -81,11 +85,17 @@ def _call(p: Callable[..., Any]) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m imagec.runtime MODULE:NAME`` or ``FILE[:NAME]``: run that pipeline.
+    """``python -m imagec.runtime [--path DIR] MODULE:NAME`` or ``FILE[:NAME]``: run that
+    pipeline.
 
-    ``python -m imagec.runtime --inspect`` prints what the image was built from instead.
+    ``python -m imagec.runtime --inspect`` prints what the image was built from instead (after
+    ``--path DIR`` too: the image's entrypoint may hold it, and ``docker run IMAGE --inspect``
+    replaces only the command).
     """
     args = sys.argv[1:] if argv is None else argv
+    path = None
+    if len(args) >= 2 and args[0] == "--path":
+        path, args = args[1], args[2:]
     if args == ["--inspect"]:
         try:
             with open(BUILD_INFO, encoding="utf-8") as f:
@@ -96,14 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if len(args) != 1:
         print(
-            "usage: python -m imagec.runtime MODULE:NAME | FILE[:NAME] | --inspect",
+            "usage: python -m imagec.runtime [--path DIR] MODULE:NAME | FILE[:NAME] | --inspect",
             file=sys.stderr,
         )
         return 2
     if is_module_target(args[0]):
         module, _, name = args[0].rpartition(":")
         try:
-            run_module(module, name)
+            run_module(module, name, path)
         except ImagecError as e:
             print(f"imagec: {e}", file=sys.stderr)
             return e.exit_code

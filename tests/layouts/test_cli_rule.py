@@ -1,13 +1,15 @@
-"""``imagec context SPEC`` and ``imagec ir SPEC`` say which rule chose the source root."""
+"""``imagec context SPEC`` and ``imagec ir SPEC`` say which rule chose the source root (on
+stderr; ``imagec ir``'s plan also records it with the source directory)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from imagec.cli import main
-from imagec.plan.ir import Plan
+from imagec.plan.ir import CTX_SOURCE, Plan
 
 ROOT = Path(__file__).parents[2]
 CASES = {
@@ -41,3 +43,8 @@ def test_command_names_the_rule(
     assert err.splitlines()[0] == f"source root: {ROOT / root} ({rule})"
     if command == "ir":
         assert Plan.from_json(out).to_json() == out  # stdout stays the plan, nothing else
+        # ...which records the rule with the source directory, for scripts to read.
+        dirs = json.loads(out)["dirs"]
+        assert [(d["root"], d["rule"]) for d in dirs if d["dest"] == CTX_SOURCE] == [
+            (str(ROOT / root), rule)
+        ]

@@ -67,12 +67,22 @@ def test_excluded_exactly_when_the_context_leaves_it_out(tmp_path: Path, ignore:
         assert "'steps.train' is excluded from the image by " in str(info.value)
 
 
-def test_src_package_below_a_repository_root_is_not_importable(tmp_path: Path) -> None:
-    # The repository's root wins as the source root, so the image runs the pipeline by path:
-    # src/ is in the image but not searched, and `import churn.features` would fail there.
+def src_layout_in_a_repository(tmp_path: Path) -> tuple[Path, Path]:
+    """The src/ layout below an imagec repository's root, its pipeline in a file whose name is
+    no module name (``score-pipeline.py``): the image can only run it by path."""
     root = Path(shutil.copytree(EXAMPLES / "src-layout", tmp_path / "proj"))
     (root / ".imagec").mkdir()
-    pipeline = root / "src" / "churn" / "pipeline.py"
+    pipeline = root / "src" / "churn" / "score-pipeline.py"
+    (root / "src" / "churn" / "pipeline.py").rename(pipeline)
+    return root, pipeline
+
+
+def test_src_package_run_by_path_below_a_repository_root_is_not_importable(
+    tmp_path: Path,
+) -> None:
+    # Run by path, sys.path holds src/churn/ and the workdir but not src/, so
+    # `import churn.features` would fail in the container.
+    root, pipeline = src_layout_in_a_repository(tmp_path)
     with pytest.raises(SpecError) as info:
         load_project(str(pipeline))
     assert str(info.value) == (
@@ -81,10 +91,16 @@ def test_src_package_below_a_repository_root_is_not_importable(tmp_path: Path) -
     )
 
 
+def test_src_package_below_a_repository_root_is_imported_from_src(tmp_path: Path) -> None:
+    # Importable by module from src/, the image runs it so (`--path src`): nothing to refuse.
+    root, pipeline = src_layout_in_a_repository(tmp_path)
+    pipeline.rename(pipeline.with_name("pipeline.py"))
+    project = load_project(str(pipeline.with_name("pipeline.py")))
+    assert project.source_root == root
+
+
 def test_requirement_that_installs_the_package_makes_it_importable(tmp_path: Path) -> None:
-    root = Path(shutil.copytree(EXAMPLES / "src-layout", tmp_path / "proj"))
-    (root / ".imagec").mkdir()
-    pipeline = root / "src" / "churn" / "pipeline.py"
+    root, pipeline = src_layout_in_a_repository(tmp_path)
     text = pipeline.read_text().replace('@pipeline(python_version="3.11")', "@pipeline()")
     pipeline.write_text(text.replace("@pipeline()", '@pipeline(requirements=["churn"])'))
     assert load_project(str(pipeline)).source_root == root

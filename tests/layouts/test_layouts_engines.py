@@ -92,6 +92,33 @@ def test_src_layout_runs_its_package_by_module(
         assert out == "churn\n"
 
 
+def test_src_layout_below_a_repository_root_runs_from_src(
+    engine: Engine, engine_images: BaseImages, image_tags: ImageTags, tmp_path: Path
+) -> None:
+    # An imagec repository's root is the source root, src/ below it: the runner imports the
+    # package from /app/src (`--path src`), so `churn.features` imports as it does here.
+    project = Path(shutil.copytree(EXAMPLES / "src-layout", tmp_path / "churn-repo"))
+    (project / ".imagec").mkdir()
+    expected = here(project / "src", "from churn.pipeline import score; score()")
+    assert expected == "churn risk: 0.75\nchurn risk: 0.02\n"
+    with built(engine, image_tags, project / "src" / "churn" / "pipeline.py", tmp_path) as (
+        tag,
+        config,
+    ):
+        assert (config["Entrypoint"], config["Cmd"]) == (
+            ["python", "-m", "imagec.runtime", "--path", "src"],
+            ["churn.pipeline:score"],
+        )
+        assert run_container(engine, tag).stdout == expected
+        # The whole repository is at the workdir (less .imagec/), src/ inside it, and
+        # `--inspect` still replaces only the command.
+        listing = "import os; print(*sorted(os.listdir('/app')))"
+        out = run_container(engine, tag, ["-c", listing], entrypoint=["python"]).stdout
+        assert out == "pyproject.toml src\n"
+        inspect = run_container(engine, tag, ["--inspect"]).stdout
+        assert '"ir_digest"' in inspect
+
+
 def test_single_file_runs_by_path(
     engine: Engine, engine_images: BaseImages, image_tags: ImageTags, tmp_path: Path
 ) -> None:

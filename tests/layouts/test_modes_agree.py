@@ -5,6 +5,7 @@ pipeline, source root and rule, default command, and the same image (plan digest
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,21 @@ def test_static_and_import_modes_agree(target: str, monkeypatch: pytest.MonkeyPa
         pytest.skip(f"--import needs {missing.group(1)}, not installed in the test environment")
     assert imported == static
     assert static["command"]["cmd"][0].endswith(f":{static['pipeline']}")
+
+
+def test_modes_agree_on_a_src_layout_below_a_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The repository's root is the source root; both modes run the package from src/.
+    project = Path(shutil.copytree(EXAMPLES / "src-layout", tmp_path / "proj"))
+    (project / ".imagec").mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("IMAGEC_STACK", raising=False)
+    monkeypatch.delenv("IMAGEC_CEILING_DIRECTORIES", raising=False)
+    static = what_matters(load_project("src/churn/pipeline.py"))
+    assert what_matters(load_project("src/churn/pipeline.py", import_module=True)) == static
+    assert static["source root"] == project
+    assert static["command"] == {
+        "entrypoint": ["python", "-m", "imagec.runtime", "--path", "src"],
+        "cmd": ["churn.pipeline:score"],
+    }

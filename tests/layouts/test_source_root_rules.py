@@ -6,6 +6,8 @@ applies, and on a copy changed just enough to bring the rule before it into play
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,6 +120,53 @@ def test_repository_above_a_single_file(copy) -> None:
     assert project.source_root == root
     assert project.root_rule.startswith("imagec repository at ")
     assert command_of(project) == ["reports/report.py:report"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "pipeline", "command", "below"),
+    [
+        # A src/ layout: the package imports from src/, below the repository's root.
+        ("src-layout", "src/churn/pipeline.py", "churn.pipeline:score", "src"),
+        # The same without __init__.py: a namespace package, src/ next to pyproject.toml.
+        ("src-namespace", "src/churn/pipeline.py", "churn.pipeline:score", "src"),
+        # Any package whose import root is below the repository's root.
+        ("starter", "app/pipelines/training.py", "pipelines.training:training", "app"),
+    ],
+)
+def test_repository_above_an_import_root_runs_the_package_from_there(
+    copy, layout: str, pipeline: str, command: str, below: str
+) -> None:
+    root = copy("src-layout" if layout == "src-namespace" else layout)
+    if layout == "src-namespace":
+        (root / "src" / "churn" / "__init__.py").unlink()
+    if layout == "starter":  # the starter project one directory down, in app/
+        shutil.move(root, root.parent / "app")
+        root.mkdir()
+        shutil.move(root.parent / "app", root / "app")
+    (root / ".imagec").mkdir()
+    project = load_project(str(root / pipeline))
+    assert project.source_root == root
+    assert command_of(project) == [command]
+    (entrypoint,) = [s for s in project.plan.steps if s.kind == "entrypoint"]
+    assert entrypoint.argv == ("python", "-m", "imagec.runtime", "--path", below)
+    # The plan says which rule chose the source root (what `imagec ir` prints as JSON).
+    (source,) = project.plan.dirs
+    assert (source.root, source.rule) == (str(root), f"imagec repository at {root} (.imagec/)")
+    # The command runs here as in the image, from the source root (the image's workdir), and
+    # prints what the pipeline prints when imported from its import root.
+    ran = subprocess.run(
+        [sys.executable, *entrypoint.argv[1:], command], cwd=root, capture_output=True, text=True
+    )
+    module, _, name = command.partition(":")
+    expected = subprocess.run(
+        [sys.executable, "-c", f"from {module} import {name}; {name}()"],
+        cwd=root / below,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (ran.returncode, ran.stdout) == (0, expected.stdout), ran.stderr
+    assert expected.stdout.strip()
 
 
 # Rule 1: an explicit source_root wins over everything.
