@@ -160,7 +160,7 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         if installer == "uv" and source.installs and not uv_ready:  # before its first use
             add(_uv_bootstrap(spec, inputs, cache, o("installer")))
             uv_ready = True
-        install, prelude, mounts = _installer(spec, inputs, installer, cache)
+        install, prelude, mounts = _installer(spec, inputs, installer, cache, source.own_index)
         requirements_file = f"{CTX_REQUIREMENTS}/{source.name}"
         files.append(ContextFile(requirements_file, source.content))
         copied = [requirements_file]
@@ -197,7 +197,6 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
                 root=str(inputs.source_root),
                 dest=CTX_SOURCE,
                 ignore_file=str(inputs.ignore_file) if inputs.ignore_file else None,
-                rule=inputs.source_rule,
             )
         )
         add(Copy(o("copy_source"), (f"{CTX_SOURCE}/",), f"{spec.workdir.rstrip('/')}/", chown=user))
@@ -216,10 +215,7 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     elif inputs.pipeline_target is not None:
         # `docker run IMAGE` runs the pipeline; `docker run IMAGE --inspect` shows provenance.
         runner = Origin("default command: run the pipeline")
-        # A package whose import root is below the source root (a src/ layout in a repository)
-        # imports from there: the runner puts it on sys.path (`--path src`).
-        path = ("--path", inputs.pipeline_path) if inputs.pipeline_path else ()
-        add(Entrypoint(runner, ("python", "-m", "imagec.runtime", *path)))
+        add(Entrypoint(runner, ("python", "-m", "imagec.runtime")))
         add(Cmd(runner, (inputs.pipeline_target,)))
 
     draft = Plan(
@@ -308,10 +304,11 @@ def _argv(value: str | list[str]) -> tuple[str, ...]:
 
 
 def _installer(
-    spec: Spec, inputs: Inputs, installer: str, cache: bool
+    spec: Spec, inputs: Inputs, installer: str, cache: bool, own_index: bool = False
 ) -> tuple[tuple[str, ...], list[str], tuple[Mount, ...]]:
     """The install command, its shell prelude (secrets, index URLs with ``${NAME}``) and its
-    mounts (secrets, the installer's cache)."""
+    mounts (secrets, the installer's cache). ``own_index``: the requirements file names its
+    own index, so the spec's are left out (uv would rank them above the file's)."""
     if installer == "uv":
         # --native-tls: the system's CA store, as pip uses it (truststore), so an index behind
         # a TLS-inspecting proxy that pip can reach, uv can reach too.
@@ -323,7 +320,7 @@ def _installer(
         if not cache:
             cmd.append("--no-cache-dir")
     mounts, secret_lines = install_step_parts(spec, installer, cache)
-    argv, index_prelude = index_options(spec, installer)
+    argv, index_prelude = index_options(spec, installer) if not own_index else ([], [])
     cmd += argv
     for i, (value, directory) in enumerate(inputs.find_links):
         cmd += ["--find-links", f"{IMG_FIND_LINKS}/{i}" if directory is not None else value]

@@ -174,7 +174,9 @@ def requirement_layers(
             text = f"{first}\n# Installed with pip: uv {why}\n{rest}"
         installer = "pip" if why is not None else None
         installs = any(line.installs for line in lines)
-        sources.append(RequirementsSource(name, where, text, constraints, installer, installs))
+        own = any(ln.option and ln.option.name in ("--index-url", "--no-index") for ln in lines)
+        source = RequirementsSource(name, where, text, constraints, installer, installs, own)
+        sources.append(source)
     return sources, apt, project
 
 

@@ -101,3 +101,47 @@ def test_the_seed_example_installs_the_users_pin(
     assert "torch-2.1.0-py3-none-any.whl" not in downloads
     # The default installer came from the same index.
     assert any(name.startswith("uv-") for name in downloads)
+
+
+def test_an_index_for_just_one_source(
+    engine: Engine, engine_images: BaseImages, index: PackageIndex, tmp_path: Path
+) -> None:
+    """The `torch --index-url .../cpu` pattern: a requirements file with its own index (behind
+    its own credential, a `${NAME}` the build secret fills) installs its packages from there,
+    while the rest come from the spec's index, with uv, the default installer."""
+    cpu_wheels = tmp_path / "cpu-wheels"
+    cpu_wheels.mkdir()
+    write_probe_wheel(cpu_wheels, "torch", "2.1.0+cpu")
+    with PackageIndex(cpu_wheels, user="cpu", password=f"cpu{uuid.uuid4().hex}") as cpu:
+        project = tmp_path / "project"
+        project.mkdir()
+        (project / "cpu.txt").write_text(
+            f"--index-url http://cpu:${{CPU_TOKEN}}@127.0.0.1:{cpu.port}/simple\ntorch==2.1.0+cpu\n"
+        )
+        (project / "imagec.yaml").write_text(
+            f"image_name: {TEST_REPOSITORY}/cpu-{RUN_ID}\n"
+            "base_image: python:3.11-slim\ninstall_imagec: false\ncopy_source: false\n"
+            f"environment: {{SEED_RUN: {RUN_ID}-{engine.kind}-cpu}}\n"
+            "index_url: ${PIP_INDEX_URL}\n"
+            "secrets:\n  - {id: pip_index, env: PIP_INDEX_URL}\n"
+            "  - {id: cpu_token, env: CPU_TOKEN}\n"
+            "requirements: [torchvision, -r cpu.txt]\n"
+        )
+        secret, token = tmp_path / "index-url", tmp_path / "cpu-token"
+        secret.write_text(index.auth_url)
+        token.write_text(cpu.password)
+        index.reset()
+        result = run_imagec(
+            "build", str(project / "imagec.yaml"), "--backend", engine.kind, "--url", engine.url,
+            "-O", "network=host", "--secret", f"id=pip_index,src={secret}",
+            "--secret", f"id=cpu_token,src={token}",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        tag = BUILT.match(result.stdout.strip()).group(3).split()[0]
+        engine.keep_until_stop(tag)
+        assert "torch-2.1.0+cpu-py3-none-any.whl" in cpu.downloads()
+        assert not any(name.startswith("torch-") for name in index.downloads())
+        assert cpu.password not in result.stdout + result.stderr
+    code = "import importlib.metadata as md; print(md.version('torch'), md.version('torchvision'))"
+    ran = run_container(engine, tag, ["python", "-c", code])
+    assert ran.stdout.strip() == "2.1.0+cpu 0.13.0"
