@@ -197,6 +197,7 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
                 root=str(inputs.source_root),
                 dest=CTX_SOURCE,
                 ignore_file=str(inputs.ignore_file) if inputs.ignore_file else None,
+                rule=inputs.source_rule,
             )
         )
         add(Copy(o("copy_source"), (f"{CTX_SOURCE}/",), f"{spec.workdir.rstrip('/')}/", chown=user))
@@ -215,7 +216,10 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     elif inputs.pipeline_target is not None:
         # `docker run IMAGE` runs the pipeline; `docker run IMAGE --inspect` shows provenance.
         runner = Origin("default command: run the pipeline")
-        add(Entrypoint(runner, ("python", "-m", "imagec.runtime")))
+        # A package whose import root is below the source root (a src/ layout in a repository)
+        # imports from there: the runner puts it on sys.path (`--path src`).
+        path = ("--path", inputs.pipeline_path) if inputs.pipeline_path else ()
+        add(Entrypoint(runner, ("python", "-m", "imagec.runtime", *path)))
         add(Cmd(runner, (inputs.pipeline_target,)))
 
     draft = Plan(

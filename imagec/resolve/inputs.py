@@ -54,6 +54,11 @@ class Inputs:
     find_links: tuple[tuple[str, Path | None], ...] = ()  # (pip value, local dir or None)
     # ``python -m imagec.runtime`` target ("pipeline.py:train") of a decorated pipeline.
     pipeline_target: str | None = None
+    # Where a module target imports from, relative to the source root ("src"), when that is
+    # below it (``python -m imagec.runtime --path src churn.pipeline:score``); None: the root.
+    pipeline_path: str | None = None
+    # Which rule chose the source root (imagec.resolve.source_root), recorded in the plan.
+    source_rule: str | None = None
     image_name: str = "imagec/app"
     # How the image gets imagec's runtime: a wheel of this installation, or from the index.
     runtime: Literal["wheel", "index"] = "wheel"
