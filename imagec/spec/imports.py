@@ -91,43 +91,48 @@ def imports_of(path: Path, module: str | None) -> tuple[list[Import], list[tuple
     found: list[Import] = []
     dynamic: list[tuple[int, int, str]] = []
 
-    def visit(node: ast.AST, certain: bool) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.Import):
-                for alias in child.names:
-                    found.append(
-                        Import(alias.name, path, child.lineno, child.col_offset + 1, certain)
-                    )
-            elif isinstance(child, ast.ImportFrom):
-                base = _absolute(child.module, child.level, package)
-                if base is not None:
-                    names = tuple(a.name for a in child.names if a.name != "*")
-                    found.append(
-                        Import(base, path, child.lineno, child.col_offset + 1, certain, names)
-                    )
-            elif isinstance(child, ast.Call) and _call_name(child.func) in _DYNAMIC_CALLS:
-                dynamic.append((child.lineno, child.col_offset + 1, _call_name(child.func)))
-                visit(child, certain)
-            elif isinstance(child, ast.If) and _is_type_checking(child.test):
-                visit(ast.Module(body=child.orelse, type_ignores=[]), certain)
-            elif isinstance(child, ast.If) and _is_main_check(child.test):
-                visit(child, False)  # runs only when the file is the script, not when imported
-            elif isinstance(child, ast.Try | ast.TryStar):
-                visit(child, False)  # a guarded import (except ImportError: ...) may fail
-            elif isinstance(
-                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
-            ):
-                visit(child, certain and isinstance(child, ast.ClassDef))
-            else:
-                visit(child, certain)
+    def visit(child: ast.AST, certain: bool) -> tuple[ast.AST, bool] | None:
+        """Note what ``child`` imports; the node whose children come next, if any."""
+        if isinstance(child, ast.Import):
+            for alias in child.names:
+                found.append(Import(alias.name, path, child.lineno, child.col_offset + 1, certain))
+        elif isinstance(child, ast.ImportFrom):
+            base = _absolute(child.module, child.level, package)
+            if base is not None:
+                names = tuple(a.name for a in child.names if a.name != "*")
+                found.append(Import(base, path, child.lineno, child.col_offset + 1, certain, names))
+        elif isinstance(child, ast.Call) and _call_name(child.func) in _DYNAMIC_CALLS:
+            dynamic.append((child.lineno, child.col_offset + 1, _call_name(child.func)))
+            return child, certain
+        elif isinstance(child, ast.If) and _is_type_checking(child.test):
+            return ast.Module(body=child.orelse, type_ignores=[]), certain
+        elif isinstance(child, ast.If) and _is_main_check(child.test):
+            return child, False  # runs only when the file is the script, not when imported
+        elif isinstance(child, ast.Try | ast.TryStar):
+            return child, False  # a guarded import (except ImportError: ...) may fail
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            return child, certain and isinstance(child, ast.ClassDef)
+        else:
+            return child, certain
+        return None
 
-    visit(tree, True)
+    # Depth first in source order with an explicit stack: Python runs a file whose nesting (a
+    # thousand nested lambdas) is deeper than a recursive walk could follow.
+    stack = [(child, True) for child in reversed(list(ast.iter_child_nodes(tree)))]
+    while stack:
+        expand = visit(*stack.pop())
+        if expand is not None:
+            node, certain = expand
+            stack.extend((c, certain) for c in reversed(list(ast.iter_child_nodes(node))))
     return found, dynamic
 
 
 def follow(entry: Path, search: list[Path], *, limit: int = MAX_MODULES) -> Graph:
     """Every local module reachable from ``entry`` by imports, breadth first."""
     graph = Graph()
+    # A module that is a symlink out of the search directories is found but never read: it
+    # would have a host file (`helper.py -> /etc/shadow`) parsed and quoted in a syntax error.
+    roots = [directory.resolve() for directory in search]
     queue: deque[tuple[Path, str | None]] = deque([(entry, module_of(entry, search[0]))])
     seen = {entry.absolute()}
     while queue:
@@ -142,10 +147,20 @@ def follow(entry: Path, search: list[Path], *, limit: int = MAX_MODULES) -> Grap
                 if where is None:
                     continue
                 graph.modules.setdefault(name, where)
-                if where.is_file() and where.absolute() not in seen and len(seen) < limit:
+                if (
+                    where.is_file()
+                    and where.absolute() not in seen
+                    and len(seen) < limit
+                    and _within(where, roots)
+                ):
                     seen.add(where.absolute())
                     queue.append((where, name))
     return graph
+
+
+def _within(path: Path, roots: list[Path]) -> bool:
+    """Whether ``path``, symlinks followed, is below one of ``roots`` (resolved)."""
+    return any(path.resolve().is_relative_to(root) for root in roots)
 
 
 def locate_pipeline(entry: Path, function: str | None) -> tuple[Path, str | None]:
@@ -162,7 +177,11 @@ def locate_pipeline(entry: Path, function: str | None) -> tuple[Path, str | None
     graph = follow(entry, [entry.absolute().parent])
     found: list[tuple[str, int, Path]] = []
     for where in graph.modules.values():
-        if where.is_file() and where.absolute() != entry.absolute():
+        if (
+            where.is_file()
+            and where.absolute() != entry.absolute()
+            and _within(where, [entry.absolute().parent.resolve()])
+        ):
             pipelines, _ = declared_pipelines(where)
             found.extend((name, line, where) for name, line in pipelines)
     if function is not None:
