@@ -1,27 +1,27 @@
 """The backend contract. Built-in backends and third-party ones implement exactly this.
 
 A backend has a ``name``, a ``description``, the kind of ``output`` it produces, a health
-check, and pydantic ``Options`` (unknown options are errors). It lowers a ``Plan`` itself;
-``imagec.backend.containerfile`` (a dispatch table keyed by step type) is there to reuse. A
-step it cannot express goes to ``unsupported()``: an error (exit 2), or under
+check, and pydantic ``Options`` (unknown options are errors): either the class itself, or its
+``"module:Class"`` name as ``options_model``, imported on first use of ``Options`` so that
+``imagec backends`` and ``imagec inspect`` without options never load pydantic. It lowers a
+``Plan`` itself; ``imagec.backend.containerfile`` (a dispatch table keyed by step type) is there
+to reuse. A step it cannot express goes to ``unsupported()``: an error (exit 2), or under
 ``--on-unsupported warn`` a warning and the step left out -- never silently dropped.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from imagec.backend.containerfile import render
 from imagec.errors import ImagecError, SpecError
-from imagec.model.pydantic_errors import render_validation_error
 
 if TYPE_CHECKING:
     from imagec.backend.buildcontext import BuildContext
+    from imagec.backend.options import BackendOptions
     from imagec.model.spec import Spec
     from imagec.plan.ir import Plan, Step
     from imagec.resolve.parent import ParentBuild
@@ -29,11 +29,24 @@ if TYPE_CHECKING:
 Output = Literal["text", "directory", "image"]
 
 
-class BackendOptions(BaseModel):
-    """Options a backend accepts (``--option key=value``); subclass to add fields."""
+def __getattr__(name: str) -> Any:
+    # ``from imagec.backend.base import BackendOptions`` keeps working; it loads pydantic.
+    if name == "BackendOptions":
+        from imagec.backend.options import BackendOptions
 
-    # Built on first validation: most runs use the defaults and never validate.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+        return BackendOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _OptionsModel:
+    """``Backend.Options``: the class ``options_model`` names, imported on first use.
+
+    A backend that assigns ``Options = SomeOptions`` itself overrides this descriptor.
+    """
+
+    def __get__(self, instance: object, owner: type[Backend]) -> type[BackendOptions]:
+        module, _, name = owner.options_model.partition(":")
+        return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,9 @@ class Backend:
     output: ClassVar[Output]
     # File name of the build file in the context and in exports.
     build_file: ClassVar[str] = "Containerfile"
-    Options: ClassVar[type[BackendOptions]] = BackendOptions
+    # "module:Class" of the options model, for ``Options`` to import when first used.
+    options_model: ClassVar[str] = "imagec.backend.options:BackendOptions"
+    Options: ClassVar[type[BackendOptions]] = _OptionsModel()  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -99,13 +114,28 @@ class Backend:
         *,
         unsupported: Literal["warn", "error"] = "error",
     ) -> None:
-        self.options = options if options is not None else self.Options()
+        # None: the defaults, made on first use of ``options`` (see ``options_model``).
+        self._options = options
         self.unsupported_policy = unsupported
+
+    @property
+    def options(self) -> BackendOptions:
+        if self._options is None:
+            self._options = self.Options.model_construct()  # defaults are valid
+        return self._options
+
+    @options.setter
+    def options(self, value: BackendOptions) -> None:
+        self._options = value
 
     @classmethod
     def from_options(cls, raw: dict[str, str], **kwargs) -> Backend:
         if not raw:
-            return cls(cls.Options.model_construct(), **kwargs)  # defaults are valid
+            return cls(None, **kwargs)
+        from pydantic import ValidationError
+
+        from imagec.model.pydantic_errors import render_validation_error
+
         try:
             options = cls.Options.model_validate(raw)
         except ValidationError as exc:
@@ -143,6 +173,8 @@ class Backend:
 
     def render(self, plan: Plan) -> str:
         """The build file text for ``plan`` (the Containerfile, by default)."""
+        from imagec.backend.containerfile import render
+
         return render(plan, unsupported=self.unsupported)
 
     def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:

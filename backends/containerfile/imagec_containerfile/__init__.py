@@ -5,11 +5,9 @@ no imagec installed."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-from pydantic import Field
-
-from imagec.backend import Backend, BackendOptions
+from imagec.backend import Backend
 from imagec.backend.base import Build
 from imagec.backend.containerfile import render
 from imagec.errors import SpecError
@@ -17,20 +15,20 @@ from imagec.plan.ir import Plan, Run
 from imagec.plugins.hookspecs import hookimpl
 
 
-class ContainerfileOptions(BackendOptions):
-    comments: bool = Field(True, description="Precede each instruction with its origin.")
-    file_name: Literal["Containerfile", "Dockerfile"] = Field(
-        "Dockerfile",
-        description="Name of the build file in exports; `Dockerfile` is read by both "
-        "`docker build DIR` and `podman build DIR`.",
-    )
+def __getattr__(name: str) -> Any:
+    # ``from imagec_containerfile import ContainerfileOptions`` keeps working (loads pydantic).
+    if name == "ContainerfileOptions":
+        from imagec_containerfile.options import ContainerfileOptions
+
+        return ContainerfileOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ContainerfileBackend(Backend):
     name = "containerfile"
     description = "Containerfile text, or a self-contained build directory (no engine needed)"
     output = "directory"
-    Options = ContainerfileOptions
+    options_model = "imagec_containerfile.options:ContainerfileOptions"
 
     @property
     def build_file_name(self) -> str:

@@ -10,40 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import Any, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any
 
 from imagec.backend import Backend
 from imagec.backend.base import Build, BuildRequest, BuildResult
-from imagec.backend.engine.backend import EngineBackend, EngineOptions, canonical
+from imagec.backend.engine.backend import EngineBackend, canonical
 from imagec.backend.engine.session import BuildParams
 from imagec.errors import SpecError
 from imagec.plan.ir import Run
 from imagec.plugins.hookspecs import hookimpl
 
+if TYPE_CHECKING:
+    from imagec_docker.options import DockerOptions
+
 __all__ = ["DockerBackend", "DockerOptions"]
 
 
-class DockerOptions(EngineOptions):
-    url: str | None = Field(
-        None,
-        description="Engine API URL, e.g. unix:///var/run/docker.sock or tcp://host:2376 "
-        "(default: DOCKER_HOST, else the local socket). `imagec build --url` sets it too.",
-    )
-    builder: Literal["auto", "buildkit", "classic"] = Field(
-        "auto",
-        description="`buildkit` (through the docker CLI: build secrets, cache mounts), "
-        "`classic` (docker-py; no mounts), or `auto`: BuildKit when a docker CLI that has it "
-        "is on PATH.",
-    )
+def __getattr__(name: str) -> Any:
+    # ``from imagec_docker import DockerOptions`` keeps working; pydantic loads on first use.
+    if name == "DockerOptions":
+        from imagec_docker.options import DockerOptions
+
+        return DockerOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class DockerBackend(EngineBackend):
     name = "docker"
     description = "image built by a Docker engine (DOCKER_HOST, or --url)"
     build_file = "Dockerfile"
-    Options = DockerOptions
+    options_model = "imagec_docker.options:DockerOptions"
     engine_module = "imagec_docker.engine"
     options: DockerOptions
 

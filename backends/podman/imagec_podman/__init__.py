@@ -14,31 +14,29 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from pydantic import Field
-
 from imagec.backend import Backend
 from imagec.backend.base import Build, BuildRequest, BuildResult
-from imagec.backend.engine.backend import EngineBackend, EngineOptions, canonical
+from imagec.backend.engine.backend import EngineBackend, canonical
 from imagec.backend.engine.session import BuildParams
 from imagec.plugins.hookspecs import hookimpl
 
 __all__ = ["PodmanBackend", "PodmanOptions"]
 
 
-class PodmanOptions(EngineOptions):
-    url: str | None = Field(
-        None,
-        description="Podman API service URL, e.g. unix:///run/podman/podman.sock (default: "
-        "CONTAINER_HOST, else the rootful or rootless default socket). `imagec build --url` "
-        "sets it too.",
-    )
+def __getattr__(name: str) -> Any:
+    # ``from imagec_podman import PodmanOptions`` keeps working; pydantic loads on first use.
+    if name == "PodmanOptions":
+        from imagec_podman.options import PodmanOptions
+
+        return PodmanOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PodmanBackend(EngineBackend):
     name = "podman"
     description = "image built by Podman through its API service (CONTAINER_HOST, or --url)"
     build_file = "Containerfile"
-    Options = PodmanOptions
+    options_model = "imagec_podman.options:PodmanOptions"
     engine_module = "imagec_podman.engine"
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:

@@ -10,37 +10,38 @@ from __future__ import annotations
 import importlib
 from dataclasses import replace
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
+from imagec.backend.base import Backend, Build, BuildRequest, BuildResult, Health
 
-from imagec.backend.base import Backend, BackendOptions, Build, BuildRequest, BuildResult, Health
+if TYPE_CHECKING:
+    from imagec.backend.engine.options import EngineOptions
 
 CANONICAL_BUILD_FILE = "Containerfile"
 
 
-class EngineOptions(BackendOptions):
-    url: str | None = Field(
-        None,
-        description="Engine API URL (default: the engine's environment variable, else its "
-        "default socket). `imagec build --url` sets it too.",
-    )
-    network: str | None = Field(
-        None, description="Network mode of RUN steps, e.g. `host` or `none` (default: engine's)."
-    )
+def __getattr__(name: str) -> Any:
+    # ``from imagec.backend.engine.backend import EngineOptions`` keeps working (loads pydantic).
+    if name == "EngineOptions":
+        from imagec.backend.engine.options import EngineOptions
+
+        return EngineOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class EngineBackend(Backend):
     output = "image"
-    Options: ClassVar[type[BackendOptions]] = EngineOptions
+    options_model = "imagec.backend.engine.options:EngineOptions"
     options: EngineOptions
     # Dotted name of the module with connect() and health(); imported only when used, so
     # listing or compiling never loads an engine SDK.
     engine_module: ClassVar[str]
 
-    def __init__(self, options: BackendOptions | None = None, **kwargs: Any) -> None:
-        super().__init__(options, **kwargs)
-        self.url: str | None = self.options.url
+    @property
+    def url(self) -> str | None:
+        # The defaults are not built for this: their url is None (every engine's options keep
+        # that default), so `imagec inspect` without options never loads pydantic.
+        return None if self._options is None else self._options.url
 
     @classmethod
     def engine(cls) -> ModuleType:
