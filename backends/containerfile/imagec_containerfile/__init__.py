@@ -5,14 +5,15 @@ no imagec installed."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagec.backend import Backend
 from imagec.backend.base import Build
-from imagec.backend.containerfile import render
 from imagec.errors import SpecError
-from imagec.plan.ir import Plan, Run
 from imagec.plugins.hookspecs import hookimpl
+
+if TYPE_CHECKING:  # the lowering and the IR load when rendering, not when listing backends
+    from imagec.plan.ir import Plan
 
 
 def __getattr__(name: str) -> Any:
@@ -36,6 +37,8 @@ class ContainerfileBackend(Backend):
 
     def render(self, plan: Plan) -> str:
         comments = self.options.comments  # type: ignore[attr-defined]
+        from imagec.backend.containerfile import render
+
         return render(plan, comments=comments, unsupported=self.unsupported)
 
     def export(self, build: Build, out_dir: Path, *, force: bool = False) -> None:
@@ -56,6 +59,8 @@ class ContainerfileBackend(Backend):
 
 def build_readme(build: Build, build_file: str) -> str:
     """How to build the export, with the exact ``--secret`` flags its install steps mount."""
+    from imagec.plan.ir import Run
+
     mounts = [m for s in build.plan.steps if isinstance(s, Run) for m in s.mounts]
     secrets = {s.id: s for s in build.spec.secrets}
     flags = "".join(f" --secret id={sid},src=FILE" for sid in secrets)

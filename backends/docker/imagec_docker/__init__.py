@@ -17,7 +17,6 @@ from imagec.backend.base import Build, BuildRequest, BuildResult
 from imagec.backend.engine.backend import EngineBackend, canonical
 from imagec.backend.engine.session import BuildParams
 from imagec.errors import SpecError
-from imagec.plan.ir import Run
 from imagec.plugins.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -77,6 +76,8 @@ def classic_plan(backend: Backend, build: Build):
     """The plan for the classic builder, which has no ``RUN --mount``: a build secret is an
     error (the build cannot work without it); a cache mount goes to the unsupported policy
     (an error, or under ``--on-unsupported warn`` the step without its cache)."""
+    from imagec.plan.ir import Run  # the IR loads for a build, not for listing backends
+
     steps = []
     for step in build.plan.steps:
         if isinstance(step, Run) and step.mounts:
