@@ -9,14 +9,16 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from imagec.context.dockerignore import IgnoreRules, read_ignore_file
 from imagec.context.gosyntax import clean
-from imagec.context.pattern import IgnoreMatcher
 from imagec.context.tarball import DEFAULT_MTIME, ExtraFile, context_digest, write_context_tar
 from imagec.context.walk import ContextEntry, leaf_listing, walk_context
 from imagec.errors import SpecError
+
+if TYPE_CHECKING:  # loaded by select_context: finding the ignore file needs no matcher
+    from imagec.context.dockerignore import IgnoreRules
+    from imagec.context.pattern import IgnoreMatcher
 
 DOCKERIGNORE = ".dockerignore"
 CONTAINERIGNORE = ".containerignore"
@@ -73,6 +75,9 @@ def select_context(
     always sent when they are inside the root, as the docker CLI promises; unlike the
     CLI, imagec keeps that promise when the legacy check it uses misses an exclusion.
     """
+    from imagec.context.dockerignore import read_ignore_file
+    from imagec.context.pattern import IgnoreMatcher
+
     root = Path(root)
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a directory"

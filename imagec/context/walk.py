@@ -13,10 +13,12 @@ import operator
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from imagec.context.pattern import IgnoreMatcher, MatchState
 from imagec.errors import SpecError
+
+if TYPE_CHECKING:  # the walk only calls the matcher it is given; a compile walks nothing
+    from imagec.context.pattern import IgnoreMatcher, MatchState
 
 DIR, FILE, SYMLINK = "dir", "file", "symlink"
 

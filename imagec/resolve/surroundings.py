@@ -12,7 +12,6 @@ from pathlib import Path
 from imagec.context.selection import find_ignore_file
 from imagec.errors import SpecError
 from imagec.model.spec import Spec
-from imagec.resolve.import_check import check_imports
 from imagec.resolve.inputs import Inputs
 from imagec.resolve.integrations.registry import registry_with_plugins
 from imagec.resolve.parent import resolve_parent
@@ -108,6 +107,9 @@ def resolve(
             image_path = [root]
         else:
             image_path = [doc.path.absolute().parent, root]
+        # Lazy: the import walk and its matchers are for a spec whose image runs the pipeline.
+        from imagec.resolve.import_check import check_imports
+
         check_imports(
             doc.path,
             root,
