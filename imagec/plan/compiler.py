@@ -43,7 +43,6 @@ from imagec.plan.ir import (
 )
 from imagec.plan.python import base_check, managed_python
 from imagec.plan.steps import check_build_steps, first_point_as, steps_at
-from imagec.resolve.cuda import cuda_base
 from imagec.resolve.inputs import Inputs
 from imagec.resolve.secrets import check_secrets
 from imagec.resolve.wheel import wheel_name
@@ -82,7 +81,11 @@ RUNTIME_CHECK = (
 def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     check_secrets(spec, doc)
     check_build_steps(spec, doc)
-    gpu = cuda_base(spec, doc)
+    gpu = None
+    if spec.cuda is not None or spec.cudnn is not None:  # the CUDA table loads only when used
+        from imagec.resolve.cuda import cuda_base
+
+        gpu = cuda_base(spec, doc)
     steps: list[Step] = []
     add = steps.append
     o = doc.origin

@@ -14,7 +14,6 @@ environment pin is installed at that pin, the user's first (requirements/precede
 from __future__ import annotations
 
 import sys
-import tomllib
 from pathlib import Path
 
 from imagec.errors import SpecError
@@ -22,7 +21,6 @@ from imagec.model.requirement import editable_of, requirements_file_of
 from imagec.model.spec import Spec, check_apt_package
 from imagec.resolve.inputs import RequirementsSource, requirements_file_name
 from imagec.resolve.integrations.registry import IntegrationRegistry
-from imagec.resolve.lockfiles import lock_file_sources
 from imagec.resolve.paths import resolve_path
 from imagec.resolve.requirements import (
     RequirementLine,
@@ -32,7 +30,6 @@ from imagec.resolve.requirements import (
     render_requirements_file,
     requirement_line,
 )
-from imagec.resolve.requirements.environment import freeze
 from imagec.resolve.requirements.precedence import apply_user_pins, user_pins
 from imagec.resolve.stack import Stack
 from imagec.spec.document import Document, Origin, format_loc
@@ -104,8 +101,11 @@ def requirement_layers(
         where = doc.origin("replicate_local_python_environment")
         header, lines = environment_lines()
         groups.append(("environment", where, header, lines))
-    for lock in lock_file_sources(doc, spec):
-        groups.append(("lock", lock.origin, lock.header, lock.lines))
+    if spec.lock_files:  # the exporters and their tools load only for a spec with lock files
+        from imagec.resolve.lockfiles import lock_file_sources
+
+        for lock in lock_file_sources(doc, spec):
+            groups.append(("lock", lock.origin, lock.header, lock.lines))
 
     # 4. The user's requirements: each file in its own layer, then the list, installed last so
     # the user's choices win.
@@ -241,6 +241,8 @@ def environment_lines() -> tuple[str, list[RequirementLine]]:
     """The environment imagec runs in, frozen (requirements/environment.py): the layer's
     header and lines. What is left out is named in the header; editable installs also get a
     note on stderr, since the image will lack them."""
+    from imagec.resolve.requirements.environment import freeze
+
     frozen = freeze()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     label = f"local environment (Python {python})"
@@ -300,6 +302,8 @@ def _relative(doc: Document, path: Path) -> str:
 def _declares_dependencies(pyproject: Path) -> bool:
     """Does ``pyproject`` list project dependencies? Only a file that does is worth a hint (a
     pyproject.toml holding tool settings only is not); unreadable files are not reported."""
+    import tomllib  # only a project with a pyproject.toml and no requirements gets here
+
     try:
         data = tomllib.loads(read_user_text(pyproject, "pyproject.toml"))
     except (SpecError, tomllib.TOMLDecodeError):

@@ -7,7 +7,19 @@
 
 from __future__ import annotations
 
-from imagec.runtime.decorator import ImageSpec, pipeline, pipelines_in, registered_pipelines
-from imagec.runtime.runner import run
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from imagec.runtime.decorator import ImageSpec, pipeline, pipelines_in, registered_pipelines
+    from imagec.runtime.runner import run
 
 __all__ = ["ImageSpec", "pipeline", "pipelines_in", "registered_pipelines", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    # Resolved on first use: a compile reads ``buildinfo`` and need not load the decorator.
+    if name in __all__:
+        module = "runner" if name == "run" else "decorator"
+        return getattr(importlib.import_module(f"imagec.runtime.{module}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

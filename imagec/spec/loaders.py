@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -171,6 +170,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_toml(path: Path, table: tuple[str, ...] = ()) -> Document:
+    import tomllib  # a YAML or JSON spec never needs the TOML parser
+
     text = read_text(path)
     try:
         with _parsing(path, "TOML"):

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from imagec.backend import Backend
 from imagec.backend.base import Build, BuildRequest, BuildResult
 from imagec.backend.engine.backend import EngineBackend, canonical
-from imagec.backend.engine.session import BuildParams
 from imagec.errors import SpecError
 from imagec.plugins.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from imagec.backend.engine.session import BuildParams
     from imagec_docker.options import DockerOptions
 
 __all__ = ["DockerBackend", "DockerOptions"]

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagec.backend import Backend
 from imagec.backend.base import Build, BuildRequest, BuildResult
 from imagec.backend.engine.backend import EngineBackend, canonical
-from imagec.backend.engine.session import BuildParams
 from imagec.plugins.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from imagec.backend.engine.session import BuildParams
 
 __all__ = ["PodmanBackend", "PodmanOptions"]
 
