@@ -28,7 +28,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from support.daemons import STOP_TIMEOUT, Daemon, reap_leftovers, session_dir
+from support.daemons import (
+    STOP_TIMEOUT,
+    Daemon,
+    pid_alive,
+    pids_referencing,
+    reap_leftovers,
+    session_dir,
+)
 from support.engines import Engine, unavailable
 from support.registry import TestCA
 
@@ -212,6 +219,14 @@ def restart(remote: RemoteDocker, ns: Netns, ca: TestCA, hide: Path) -> None:
     """Start the daemon again on the same data root (after :meth:`RemoteDocker.kill`)."""
     workdir = remote.engine.store.parent
     reap_leftovers(workdir)
+    # The kernel kills the rest of the PID namespace after its init, not at once; a
+    # containerd still exiting holds its metadata database's lock, and a new one would time
+    # out waiting for it ("timeout waiting for containerd to start").
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while any(pid_alive(pid) for pid in pids_referencing(str(workdir))):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"processes of the killed engine still run: {workdir}")
+        time.sleep(0.1)
     (workdir / "dockerd.pid").unlink(missing_ok=True)  # a killed dockerd leaves it
     remote.daemon = _start(ns, ca, workdir, hide)
     assert remote.daemon.proc is not None
