@@ -4,14 +4,21 @@ cache, the no-op build's fingerprint) that must not load the plugin machinery.""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
+
+try:  # the interpreter's own SHA-256: importing hashlib loads OpenSSL (~2.5 ms of start-up)
+    from _sha2 import sha256  # type: ignore[import-not-found]  # Python >= 3.12
+except ImportError:
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # Python 3.11
+    except ImportError:  # a build without them
+        from hashlib import sha256  # type: ignore[assignment]
 
 
 def installation_key() -> str:
     """The import path and the name and mtime of every ``*.dist-info``/``*.egg-info`` on it."""
-    h = hashlib.sha256()
+    h = sha256()
     for entry in sys.path:
         h.update(f"{entry}\0".encode())
         try:
