@@ -16,6 +16,10 @@ Format::
         flavor: mlflow
         config: {tracking_uri: "http://mlflow:5000", tracking_token: "${MLFLOW_TOKEN}"}
 
+A ``container_registry`` (``config: {uri: host[:port]/path}``) is where ``imagec build``
+names and pushes the image (``<uri>/<image_name>:<content hash>``) and looks for it before
+building; its login is the engine's own, never in this file.
+
 Component flavors imply integrations (an ``s3`` artifact store needs ``s3fs``). The validated
 stack is copied into the image at ``/etc/imagec/stack.yaml``, and ``IMAGEC_CONFIG_DIR`` points
 at ``/etc/imagec``.

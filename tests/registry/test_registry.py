@@ -250,3 +250,16 @@ def test_untrusted_certificate_is_one_line_naming_the_directory(builder, tmp_pat
         "trusted (unable to get local issuer certificate); put the registry's CA certificate "
         f"in /etc/containers/certs.d/{other.host}/ca.crt"
     )
+
+
+def test_inspect_of_an_image_in_neither_place_is_one_line(registry, docker_engine, docker_login):
+    ref = registry.ref("team/regtest/absent", "0123456789abcdef")
+    shown = run_imagec(
+        "inspect", ref, "--backend", "docker", "--url", docker_engine.url,
+        env=cli_env(docker_login),
+    )  # fmt: skip
+    assert shown.returncode == 1
+    assert shown.stderr == (
+        f"imagec: error: no image {ref!r} on the docker engine nor in the registry "
+        f"{registry.host}\n"
+    )
