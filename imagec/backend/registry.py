@@ -21,13 +21,16 @@ Every request has a timeout and every body read is bounded; a failure is one
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
 import platform
 import re
+import socket
 import ssl
 import subprocess
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,9 @@ from imagec.errors import EngineError
 from imagec.model.reference import REFERENCE_RE
 
 TIMEOUT = 10.0  # seconds per connect and per read
+# A whole request, however slowly the server drips its answer (TIMEOUT is per read).
+REQUEST_DEADLINE = 30.0
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 MANIFEST_LIMIT = 4 * 1024 * 1024  # the distribution registry's own limit for a manifest
 CONFIG_LIMIT = 8 * 1024 * 1024
 TOKEN_LIMIT = 1024 * 1024
@@ -249,6 +255,8 @@ class Registry:
             chosen = _this_platform(manifest.get("manifests") or [])
             if chosen is None:
                 raise EngineError(f"{ref} in {self.host} has no image for this platform")
+            if not DIGEST.fullmatch(str(chosen.get("digest"))):
+                raise EngineError(f"{ref} in {self.host}: its index names no sha256 digest")
             status, _headers, body = self._get(
                 f"/v2/{reference.path}/manifests/{chosen['digest']}",
                 scope,
@@ -256,15 +264,19 @@ class Registry:
                 MANIFEST_LIMIT,
             )
             manifest = _json(body, f"the manifest of {ref}")
-        config_digest = str((manifest.get("config") or {}).get("digest") or "")
-        if not config_digest.startswith("sha256:"):
+        config_digest = str(_object(manifest.get("config")).get("digest") or "")
+        if not DIGEST.fullmatch(config_digest):
             raise EngineError(f"{ref} in {self.host} has a manifest without an image config")
         _status, _headers, body = self._get(
             f"/v2/{reference.path}/blobs/{config_digest}", scope, {}, CONFIG_LIMIT
         )
         config = _json(body, f"the config of {ref}")
-        labels = (config.get("config") or {}).get("Labels") or {}
-        return RemoteImage(ref, digest, config_digest, dict(labels), config.get("created"))
+        labels = _object(_object(config.get("config")).get("Labels"))
+        if not all(isinstance(v, str) for v in labels.values()):
+            raise EngineError(f"the config of {ref} has labels that are not strings")
+        created = config.get("created")
+        created = created if isinstance(created, str) else None
+        return RemoteImage(ref, digest, config_digest, dict(labels), created)
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -308,10 +320,21 @@ class Registry:
         if self._context is None:
             self._context = tls_context(self.host, self.engine)
         conn = http.client.HTTPSConnection(host, timeout=TIMEOUT, context=self._context)
+        expired = threading.Event()
+        # A server answering a byte every few seconds never trips TIMEOUT: the request as a
+        # whole is cut off at REQUEST_DEADLINE by shutting its socket down.
+        opened: list[socket.socket] = []  # the connection lets go of it once the answer starts
+        deadline = threading.Timer(REQUEST_DEADLINE, _cut, args=(conn, opened, expired))
+        deadline.daemon = True
+        deadline.start()
         try:
+            conn.connect()
+            opened.append(conn.sock)
             conn.request("GET", target, headers={"User-Agent": "imagec", **headers})
             response = conn.getresponse()
             body = response.read(limit + 1)
+            if expired.is_set():
+                raise TimeoutError
             if len(body) > limit:
                 raise EngineError(f"the registry {host} sent more than {limit} bytes for {target}")
             got = {k.lower(): v for k, v in response.getheaders()}
@@ -323,22 +346,35 @@ class Registry:
                 f"({reason}); {trust_hint(host, self.engine)}"
             ) from None
         except ssl.SSLError as exc:
+            if expired.is_set():
+                raise _too_slow(host) from None
             reason = exc.reason or str(exc)
             raise EngineError(f"TLS with the registry {host} failed ({reason})") from None
         except TimeoutError:
+            if expired.is_set():
+                raise _too_slow(host) from None
             raise EngineError(
                 f"cannot reach the registry {host} (no answer within {TIMEOUT:.0f}s); check "
                 "the address in the stack's container_registry"
             ) from None
         except OSError as exc:
+            if expired.is_set():
+                raise _too_slow(host) from None
             reason = exc.strerror or str(exc)
             raise EngineError(
                 f"cannot reach the registry {host} ({reason}); check that it runs and the "
                 "address in the stack's container_registry"
             ) from None
         except http.client.HTTPException as exc:
+            if expired.is_set():
+                raise _too_slow(host) from None
             raise EngineError(f"the registry {host} broke off ({type(exc).__name__})") from None
+        except ValueError:  # http.client.InvalidURL: a redirect to a target it cannot send
+            if expired.is_set():  # or a read of the TLS socket the deadline shut
+                raise _too_slow(host) from None
+            raise EngineError(f"the registry {host} redirected to an invalid address") from None
         finally:
+            deadline.cancel()
             conn.close()
 
     def login(self) -> Login | None:
@@ -386,6 +422,29 @@ class Registry:
         )
 
 
+def _cut(
+    conn: http.client.HTTPConnection, opened: list[socket.socket], expired: threading.Event
+) -> None:
+    """End a request that took too long: its reads return at once."""
+    expired.set()
+    for sock in [*opened, conn.sock]:
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _too_slow(host: str) -> EngineError:
+    return EngineError(
+        f"the registry {host} took longer than {REQUEST_DEADLINE:.0f}s to answer; check the "
+        "address in the stack's container_registry"
+    )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` when a registry's JSON has an object there, else empty."""
+    return value if isinstance(value, dict) else {}
+
+
 def _challenge(header: str) -> tuple[str, dict[str, str]]:
     """``Bearer realm="https://auth/token",service="reg"`` -> (``bearer``, {...})."""
     scheme, _, rest = header.strip().partition(" ")
@@ -396,8 +455,10 @@ def _challenge(header: str) -> tuple[str, dict[str, str]]:
 def _this_platform(manifests: list[dict[str, Any]]) -> dict[str, Any] | None:
     machine = platform.machine().lower()
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
-    for entry in manifests:
-        plat = entry.get("platform") or {}
+    for entry in manifests if isinstance(manifests, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        plat = _object(entry.get("platform"))
         if plat.get("os") == "linux" and plat.get("architecture") == arch:
             return entry
     return None
@@ -406,8 +467,8 @@ def _this_platform(manifests: list[dict[str, Any]]) -> dict[str, Any] | None:
 def _json(body: bytes, what: str) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except ValueError:
-        raise EngineError(f"{what} is not JSON") from None
+    except (ValueError, RecursionError):
+        raise EngineError(f"{what} is not JSON (or nested too deeply)") from None
     if not isinstance(data, dict):
         raise EngineError(f"{what} is not a JSON object")
     return data
