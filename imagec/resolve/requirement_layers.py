@@ -306,7 +306,7 @@ def _declares_dependencies(pyproject: Path) -> bool:
 
     try:
         data = tomllib.loads(read_user_text(pyproject, "pyproject.toml"))
-    except (SpecError, tomllib.TOMLDecodeError):
+    except (SpecError, tomllib.TOMLDecodeError, RecursionError):  # nested past the parser
         return False
     table = data.get("project")
     if not isinstance(table, dict):

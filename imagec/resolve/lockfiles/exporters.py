@@ -210,6 +210,8 @@ def _pylock(request: Request) -> str:
         lock = Pylock.from_dict(data)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ToolError(f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ToolError("nested too deeply to read") from None
     except (PylockValidationError, PylockUnsupportedVersionError) as exc:
         raise ToolError(f"not a valid PEP 751 lock: {exc}") from None
     if lock.requires_python is not None:
