@@ -160,3 +160,18 @@ def test_values_inside_the_project_still_reach_the_tool(tmp_path: Path) -> None:
     _uv_project(root, PROJECT + 'dependencies = []\n[tool.uv]\ncache-dir = ".uv-cache"\n')
     result = _compile(root, "uv.lock")
     assert "host path" not in result.stderr, result.stderr
+
+
+def test_reading_a_tools_output_is_linear() -> None:
+    """A tool's message echoes the user's files; what imagec looks for in it is found in time
+    linear in its length (the output is capped at MAX_OUTPUT bytes)."""
+    import time
+
+    from imagec.resolve.lockfiles.exporters import NO_BUILD, UV_STALE
+    from imagec.resolve.lockfiles.tools import MAX_OUTPUT
+
+    line = ("lockfile " * (MAX_OUTPUT // 9))[:MAX_OUTPUT]
+    for pattern in (UV_STALE, NO_BUILD):
+        started = time.monotonic()
+        assert pattern.search(line) is None
+        assert time.monotonic() - started < 2

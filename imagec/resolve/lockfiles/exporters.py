@@ -80,6 +80,9 @@ def _checked(
     raise ToolError(f"`{what}` failed: {last_line(err)}")
 
 
+# uv's words for a stale lock: literals only, as tool output echoes the user's files
+# (`lockfile .* out of date` was quadratic in a line of many `lockfile `).
+UV_STALE = re.compile(r"needs to be updated|out of date|is not up-to-date", re.I)
 # uv's words when resolving would need a build (dynamic metadata, an sdist-only package).
 NO_BUILD = re.compile(r"Building source distributions is disabled|marked as `--no-build`")
 NEEDS_BUILD = (
@@ -120,8 +123,7 @@ def _uv_lock(request: Request) -> str:
                 f"depends on the local directory {local.group(1)!r}; a lock's packages must "
                 "come from an index or a URL"
             )
-        stale = re.compile(r"needs to be updated|lockfile .* out of date|is not up-to-date", re.I)
-        _checked(code, err, "uv lock --check", stale, "uv lock", "pyproject.toml")
+        _checked(code, err, "uv lock --check", UV_STALE, "uv lock", "pyproject.toml")
         argv = [uv, "export", "--frozen", "--offline", "--format", "requirements.txt"]
         # The project itself is not a requirement (installing it is its own switch); the
         # development group is left out unless named.
