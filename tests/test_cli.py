@@ -327,6 +327,15 @@ def test_source_root_tar_is_the_archive_its_hash_names(project: Path, tmp_path: 
 # What each quick command must not load: validation, templating, the engine SDKs.
 HEAVY = ("pydantic", "jinja2", "yaml", "docker", "podman", "requests")
 SDKS = ("docker", "podman", "requests")
+LATER = ("jinja2", "pydantic", "packaging")
+UNUSED = (
+    "jinja2",
+    "pathspec",
+    "tomllib",
+    "imagec.resolve.lockfiles",
+    "imagec.resolve.cuda",
+    "imagec.resolve.import_check",
+)
 
 
 @pytest.mark.parametrize(
@@ -335,15 +344,20 @@ SDKS = ("docker", "podman", "requests")
         (["--version"], (*HEAVY, "pluggy", "pathspec")),
         (["context", "{project}", "--tar", "{tmp}/ctx.tar"], (*HEAVY, "pluggy", "hashlib")),
         (["context", "{project}", "--hash"], (*HEAVY, "pluggy")),
-        (["backends"], (*SDKS, "jinja2", "yaml")),
-        (["inspect", "example/app:1", "--backend", "docker"], (*SDKS, "jinja2")),
-        (["inspect", "example/app:1", "--backend", "podman"], (*SDKS, "jinja2")),
+        # Backend options (pydantic) load only when given or for --json; the requirement
+        # checker (packaging) only for a compile.
+        (["backends"], (*SDKS, "jinja2", "yaml", "pydantic", "packaging")),
+        (["inspect", "example/app:1", "--backend", "docker"], (*SDKS, *LATER)),
+        (["inspect", "example/app:1", "--backend", "podman"], (*SDKS, *LATER)),
+        # A spec that uses no lock file, CUDA, import check or TOML loads none of them.
+        (["compile", "{quickstart}"], (*SDKS, *UNUSED)),
     ],
 )
 def test_quick_commands_load_only_what_they_need(
     argv: list[str], absent: tuple[str, ...], project: Path, tmp_path: Path
 ) -> None:
-    argv = [a.format(project=project, tmp=tmp_path) for a in argv]
+    quickstart = ROOT / "examples" / "quickstart"
+    argv = [a.format(project=project, tmp=tmp_path, quickstart=quickstart) for a in argv]
     code = (
         "import sys\n"
         "from imagec.cli import main\n"
