@@ -208,8 +208,21 @@ def load_stack(repo_root: Path | None, selector: str | None = None) -> Stack | N
         if repo_root is None:
             return None
         default = repo_root / REPO_MARKER / STACK_FILE
-        return read_stack(default) if default.exists() else None
+        return read_stack(_in_repository(default, repo_root)) if default.exists() else None
     return read_stack(_select(repo_root, selector, origin))
+
+
+def _in_repository(path: Path, repo_root: Path) -> Path:
+    """A stack file found in the repository (not named by a path) that stays in it once
+    symlinks are followed: a `.imagec` linked to a host directory would have that
+    directory's file read, copied into the image and quoted in errors."""
+    if not path.resolve().is_relative_to(repo_root.resolve()):
+        raise SpecError(
+            f"is a symlink out of the repository {str(repo_root)!r} (to a host file); "
+            f"keep {REPO_MARKER}/ and its stacks inside the repository",
+            file=path,
+        )
+    return path
 
 
 def read_stack(path: Path) -> Stack:
@@ -268,11 +281,11 @@ def _select(repo_root: Path | None, selector: str, origin: str) -> Path:
         )
     marker = repo_root / REPO_MARKER
     if selector == DEFAULT_STACK_NAME and (marker / STACK_FILE).exists():
-        return marker / STACK_FILE
+        return _in_repository(marker / STACK_FILE, repo_root)
     stacks = marker / STACKS_DIR
     for suffix in (".yaml", ".yml"):
         if (stacks / f"{selector}{suffix}").is_file():
-            return stacks / f"{selector}{suffix}"
+            return _in_repository(stacks / f"{selector}{suffix}", repo_root)
     names = sorted(p.stem for p in stacks.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
     if (marker / STACK_FILE).exists():
         names.insert(0, DEFAULT_STACK_NAME)
