@@ -111,7 +111,9 @@ def find_ignore_file(root: str | Path, explicit: str | Path | None = None) -> Pa
     (reading it then fails with a clear error). Otherwise
     ``.containerignore`` in the root, then ``.dockerignore``: the order Podman and
     Buildah use, so a tree carrying both files gets the same context from either
-    engine. A dangling symlink counts as absent, as it does for Docker.
+    engine. A dangling symlink counts as absent, as it does for Docker. Unlike Docker, a
+    found file that is a symlink out of the root is refused: nobody named that host file,
+    and its lines would be read and quoted in errors.
     """
     root = Path(root)
     if explicit is not None:
@@ -119,5 +121,11 @@ def find_ignore_file(root: str | Path, explicit: str | Path | None = None) -> Pa
     for name in (CONTAINERIGNORE, DOCKERIGNORE):
         candidate = root / name
         if candidate.exists():
+            if not candidate.resolve().is_relative_to(root.resolve()):
+                raise SpecError(
+                    f"{name} is a symlink out of the build context; name the file it points "
+                    "to as the ignore file to use it",
+                    file=candidate,
+                )
             return candidate
     return None

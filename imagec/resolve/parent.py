@@ -166,12 +166,11 @@ def resolve_parent(
         require_inside(doc, context, parent.context, project, "dockerfile", "context")
     else:
         context = dockerfile.parent
-    ignore_file = find_ignore_file(context)
-    if ignore_file is not None and not ignore_file.resolve().is_relative_to(context.resolve()):
-        # Found, not named: a symlink out of the context would have a host file read (and its
-        # lines quoted in a pattern error).
+    try:
+        ignore_file = find_ignore_file(context)
+    except SpecError as exc:  # found, not named, and a symlink out of the context
         where = ("dockerfile", "context") if parent.context is not None else path_loc
-        _fail(doc, where, f"{show(ignore_file.name)} of the context is a symlink out of it")
+        _fail(doc, where, exc.message)
     ignore_text = read_user_bytes(ignore_file, "ignore file") if ignore_file else None
     platform = spec.platform if isinstance(spec.platform, str) or spec.platform is None else None
     build = ParentBuild(

@@ -116,6 +116,9 @@ def test_special_file_is_refused(tmp_path: Path, case: str, kind: str) -> None:
     elif case in ("include", "requirements") and kind != "fifo":
         # A symlink into /dev resolves outside the project: refused before it is opened.
         assert "outside" in error, err
+    elif case in ("dockerignore", "context-root-ignore") and kind != "fifo":
+        # Found, not named: a symlink out of the build context is refused before it is opened.
+        assert "is a symlink out of the build context" in error, err
     else:
         assert f"not a regular file, expected a {what}" in error, err
     if kind == "fifo":
