@@ -192,9 +192,13 @@ def load_toml(path: Path, table: tuple[str, ...] = ()) -> Document:
     return Document(path=path, data=data, locations=locations, keys=keys)
 
 
-_TOML_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+# Linear in the line (lines of multi-line strings are scanned too): the header's name is taken
+# greedily and stripped in code, and a bare key part has no `.`, so `a.b.c` splits one way only
+# (`[A-Za-z0-9_.-]+` with `\.` between parts was exponential in `a.a.a...!`, and a lazy name
+# before `\s*\]` cubic in `[` and spaces).
+_TOML_HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?\s*(?:#.*)?$")
 _TOML_KEY = re.compile(
-    r"^(\s*)((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.-]+)(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.-]+))*)\s*=\s*"
+    r"^(\s*)((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=\s*"
 )
 
 
@@ -220,7 +224,7 @@ def _locate_toml(text: str, table: tuple[str, ...]) -> tuple[dict, dict]:
             continue
         header = _TOML_HEADER.match(line)
         if header:
-            current = _toml_key_parts(header.group(1))
+            current = _toml_key_parts(header.group(1).strip())
             _store(out, current, table, (lineno, line.index("[") + 1))
             continue
         key = _TOML_KEY.match(line)
@@ -238,13 +242,18 @@ def _store(out: dict, full: tuple[str, ...], table: tuple[str, ...], pos: tuple[
         out[full[len(table) :]] = pos
 
 
+TOOL_IMAGEC_TABLE = re.compile(r"(?m)^[ \t]*\[[ \t]*tool\.imagec[ \t]*[\].]")
+
+
 def find_spec_file(directory: Path) -> Path:
     for name in SPEC_FILE_NAMES:
         candidate = directory / name
         if candidate.is_file():
             return candidate
     pyproject = directory / "pyproject.toml"
-    if pyproject.is_file() and re.search(r"(?m)^\s*\[tool\.imagec[\].]", read_text(pyproject)):
+    # [ \t]*, not \s*: a blank run that crosses lines would be rescanned from every line start
+    # (quadratic in a file of blank lines).
+    if pyproject.is_file() and TOOL_IMAGEC_TABLE.search(read_text(pyproject)):
         return pyproject
     names = ", ".join(SPEC_FILE_NAMES)
     raise SpecError(
