@@ -27,7 +27,15 @@ MAX_INCLUDE_DEPTH = 32
 
 # pip's rule: '#' starts a comment at the line start or after whitespace, so URL fragments
 # such as ``#egg=name`` or ``#sha256=...`` survive.
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+# pip's comment rule, `(^|\s+)#.*$`, cut at the first `#` that starts the line or follows
+# whitespace. Not as that regex: it is quadratic in a line of blanks (each start rescans them).
+_COMMENT_START = re.compile(r"(?:^|(?<=\s))#")
+
+
+def _uncommented(line: str) -> str:
+    """``line`` without its comment and the blanks before it (what pip's regex removes)."""
+    m = _COMMENT_START.search(line)
+    return line if m is None else line[: m.start()].rstrip()
 
 
 # Global options kept in the rendered file: long name -> (short name, takes a value).
@@ -128,7 +136,7 @@ def _read_file(
     echo = looks_like_requirements_file(path)
     out: list[RequirementLine] = []
     for number, raw, single in _logical_lines(text):
-        logical = _COMMENT.sub("", raw).strip()
+        logical = _uncommented(raw).strip()
         if not logical:
             continue
         at = (path, number)
@@ -182,7 +190,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str, bool]]:
     parts: list[str] = []
     first = 0
     for number, line in enumerate(text.splitlines(), start=1):
-        is_comment = _COMMENT.match(line) is not None
+        is_comment = line.lstrip().startswith("#")
         if line.endswith("\\") and not is_comment:
             if not parts:
                 first = number
