@@ -132,7 +132,6 @@ def test_engine_gone_mid_build_is_one_line_and_leaves_nothing_tagged(
             proc.kill()
             proc.wait()
     reader.join(10)
-    restart(remote, netns, test_ca, projects)
     assert proc.returncode == 1, "".join(seen)
     assert stdout == ""
     errors = [line for line in seen if line.startswith("imagec: error:")]
@@ -143,6 +142,7 @@ def test_engine_gone_mid_build_is_one_line_and_leaves_nothing_tagged(
     ), errors[0]
     assert errors[0].endswith("; nothing was tagged; build again once it is back\n")
     # Nothing tagged regtest/slow on the engine once it is back.
+    restart(remote, netns, test_ca, projects)
     tags = [t for i in remote.engine.docker_client().images.list() for t in i.tags]
     assert not [t for t in tags if t.startswith("regtest/slow:")], tags
 
