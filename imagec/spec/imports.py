@@ -19,6 +19,9 @@ from imagec.errors import SpecError
 from imagec.spec.pysource import declared_pipelines, parse_source, read_source
 
 MAX_MODULES = 2_000  # local modules followed; a real project has far fewer
+# A dotted name longer than a path can be (PATH_MAX) names no file: not looked up, and its
+# parents are listed only up to that length (a 100,000-part name would be quadratic).
+MAX_MODULE_NAME = 4096
 _DYNAMIC_CALLS = {"import_module", "__import__", "import_from_path", "run_path", "run_module"}
 
 
@@ -47,17 +50,20 @@ def find_module(name: str, search: list[Path]) -> Path | None:
     """Where ``name`` is found under the first search directory that has it, as Python's path
     finder looks: ``a/b.py``, ``a/b/__init__.py``, else a namespace directory ``a/b/``."""
     parts = name.split(".")
-    if not all(p.isidentifier() for p in parts):
+    if len(name) > MAX_MODULE_NAME or not all(p.isidentifier() for p in parts):
         return None
     namespace: Path | None = None
     for directory in search:
         base = directory.joinpath(*parts)
-        if (base / "__init__.py").is_file():
-            return base / "__init__.py"
-        if base.with_suffix(".py").is_file():
-            return base.with_suffix(".py")
-        if namespace is None and base.is_dir():
-            namespace = base
+        try:
+            if (base / "__init__.py").is_file():
+                return base / "__init__.py"
+            if base.with_suffix(".py").is_file():
+                return base.with_suffix(".py")
+            if namespace is None and base.is_dir():
+                namespace = base
+        except OSError:  # a name too long for a path: Python's finder does not find it either
+            continue
     return namespace
 
 
@@ -223,9 +229,12 @@ def _with_parents(names: list[str]) -> list[str]:
     # Importing a.b.c imports a and a.b first; their __init__.py files run too.
     out: dict[str, None] = {}
     for name in names:
-        parts = name.split(".")
-        for i in range(1, len(parts) + 1):
-            out[".".join(parts[:i])] = None
+        end = name.find(".")
+        while end != -1 and end <= MAX_MODULE_NAME:
+            out[name[:end]] = None
+            end = name.find(".", end + 1)
+        if len(name) <= MAX_MODULE_NAME:
+            out[name] = None
     return list(out)
 
 

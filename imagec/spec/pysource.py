@@ -40,6 +40,12 @@ MAX_DEPTH = 100
 MAX_STEPS = 100_000
 MAX_STRING = 64 * 1024
 MAX_ITEMS = 10_000
+# CPython's parser is worse than quadratic in the parts of one dotted name (`import a.a.a...`:
+# 80,000 parts take a minute), so a file with a longer run of `.NAME` than any real code has is
+# refused before it is parsed. Runs of name characters, dots and blanks are counted in one pass.
+MAX_DOTTED_PARTS = 2_000
+_NAME_RUN = re.compile(r"[\w.\s\\]+")
+_DOT_PART = re.compile(r"\.[\s\\]*[^\W\d]")  # a part of a name: not a digit (1.5 2.5 ...)
 
 Pos = tuple[int, int]
 Located = tuple[Any, dict[Loc, Pos], dict[Loc, Pos]]  # value, value positions, key positions
@@ -83,6 +89,18 @@ def read_source(path: Path) -> bytes:
 
 
 def parse_source(source: bytes, path: Path) -> ast.Module:
+    text = source.decode("utf-8", "replace")
+    for run in _NAME_RUN.finditer(text):
+        if run.group().count(".") > MAX_DOTTED_PARTS and (
+            len(_DOT_PART.findall(run.group())) > MAX_DOTTED_PARTS
+        ):
+            line = text.count("\n", 0, run.start()) + 1
+            raise SpecError(
+                f"a dotted name of more than {MAX_DOTTED_PARTS} parts (Python's parser would "
+                "take minutes on it)",
+                file=path,
+                line=line,
+            )
     try:
         return ast.parse(source, filename=str(path))
     except SyntaxError as e:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,25 @@ def test_a_module_linked_out_of_the_project_is_not_read(tmp_path: Path, target: 
     assert "HOST-ONLY" not in result.stderr and "host.py" not in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "helper." + "a." * 100_000 + "b",  # CPython's parser alone would take hours
+        "helper" + " . a" * 100_000,
+        "helper." + "abcdefghij." * 1_500 + "b",  # longer than any path
+        "helper." + "a" * 300,  # a component longer than a file name may be
+    ],
+    ids=["dotted", "spaced", "longer-than-a-path", "long-component"],
+)
+@pytest.mark.parametrize("where", ["pipeline", "module"])
+def test_long_dotted_imports_end_quickly(tmp_path: Path, name: str, where: str) -> None:
+    root = _project(tmp_path, "import helper" if where == "module" else f"import {name}")
+    (root / "helper.py").write_text(f"import {name}\n" if where == "module" else "x = 1\n")
+    started = time.monotonic()
+    result = imagec("compile", "pipe.py", cwd=root)
+    assert time.monotonic() - started < 30
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.returncode in (0, 2), result.stderr[-2000:]
+    assert all(len(line) < 2000 for line in result.stderr.splitlines()), result.stderr[:2000]
