@@ -19,6 +19,8 @@ import pytest
 from support.hostile import imagec, refused
 from support.timeout import time_limit_fixture
 
+from imagec.resolve.lockfiles.tools import ToolError
+
 _limit = time_limit_fixture(120)
 
 UV = str(Path(sys.executable).parent / "uv")
@@ -175,3 +177,14 @@ def test_reading_a_tools_output_is_linear() -> None:
         started = time.monotonic()
         assert pattern.search(line) is None
         assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("constraint", ["~2.31", "~=2.31", "^2.31"])
+def test_a_tilde_version_is_no_home_directory(constraint: str) -> None:
+    """Poetry's `~2.31` is a version constraint, not `~` (a home directory)."""
+    from imagec.resolve.lockfiles.tools import check_no_host_paths
+
+    pyproject = f'[tool.poetry.dependencies]\nrequests = "{constraint}"\npython = "~3.11"\n'
+    check_no_host_paths(pyproject.encode(), "pyproject.toml")
+    with pytest.raises(ToolError):
+        check_no_host_paths(b'[tool.uv]\ncache-dir = "~root/x"\n', "pyproject.toml")

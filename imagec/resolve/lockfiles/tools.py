@@ -66,8 +66,11 @@ def find_tool(name: str, needed_for: str) -> str:
 
 
 # A value naming a host path: absolute, in a home directory, climbing with `..`, or a file URL.
+# (`~` only as a home directory, `~/x` or `~user/x`: `~2.31` is a poetry version constraint.)
 _HOST_PATH = re.compile(
-    r"^\s*(?:[/\\~]|[A-Za-z]:[/\\])|(?:^|[/\\])\.\.(?:[/\\]|$)|\bfile:[/\\.]", re.I
+    r"^\s*(?:[/\\]|~(?:[A-Za-z_][\w.-]*)?(?:[/\\]|$)|[A-Za-z]:[/\\])"
+    r"|(?:^|[/\\])\.\.(?:[/\\]|$)|\bfile:[/\\.]",
+    re.I,
 )
 
 
