@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import BinaryIO
 
 from imagec.backend.base import Build, BuildRequest, BuildResult
 from imagec.backend.engine import digestcache, fingerprint
@@ -127,10 +129,17 @@ def no_bridge(session: EngineSession) -> bool:
     return session.engine == "docker" and has_network(session.url, "bridge") is False
 
 
-def _build(session: EngineSession, build: Build, params: BuildParams, progress: Progress) -> str:
-    context = build.context
-    log = BuildLog(progress.event, origins=[s.origin.describe() for s in build.plan.steps])
-    body = ContextStream(context.write_tar, progress.sending)
+def send_build(
+    session: EngineSession,
+    write_tar: Callable[[BinaryIO], str],
+    params: BuildParams,
+    log: BuildLog,
+    progress: Progress,
+) -> ContextStream:
+    """Stream a context into the engine's build, feeding its messages to ``log``; the
+    returned stream's ``digest`` is what was sent. A failure closes the progress line, and
+    the engine gone away says so (``raise_if_gone``)."""
+    body = ContextStream(write_tar, progress.sending)
     try:
         with body, closing(session.build(body, params)) as messages:
             for message in messages:
@@ -149,6 +158,13 @@ def _build(session: EngineSession, build: Build, params: BuildParams, progress: 
         body.check()  # an unreadable file explains whatever the engine made of the rest
         raise
     body.check()
+    return body
+
+
+def _build(session: EngineSession, build: Build, params: BuildParams, progress: Progress) -> str:
+    context = build.context
+    log = BuildLog(progress.event, origins=[s.origin.describe() for s in build.plan.steps])
+    body = send_build(session, context.write_tar, params, log, progress)
     if log.error is not None or log.image_id is None:
         progress.done(ok=False)
         raise_if_gone(session, log)

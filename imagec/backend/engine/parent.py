@@ -12,18 +12,16 @@ and the line of the instruction::
 
 from __future__ import annotations
 
-from contextlib import closing
 from typing import Any
 
 from imagec import __version__
 from imagec.backend.base import Build, BuildRequest
 from imagec.backend.engine import digestcache
 from imagec.backend.engine.buildlog import BuildLog
-from imagec.backend.engine.flow import build_inputs, is_current, no_bridge
+from imagec.backend.engine.flow import build_inputs, is_current, no_bridge, send_build
 from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, VERSION
 from imagec.backend.engine.progress import Progress, choose_mode
 from imagec.backend.engine.session import BuildParams, EngineSession
-from imagec.backend.engine.stream import ContextStream
 from imagec.errors import BuildError
 from imagec.resolve.parent import PARENT_BUILD_FILE, ParentBuild
 
@@ -81,20 +79,7 @@ def build_parent(
         target=parent.target,
     )
     log = ParentLog(progress.event, parent)
-    body = ContextStream(parent.write_tar, progress.sending)
-    try:
-        with body, closing(session.build(body, params)) as messages:
-            for message in messages:
-                log.feed(message)
-        log.finish()
-    except KeyboardInterrupt:
-        progress.interrupted()
-        raise
-    except BaseException:
-        progress.done(ok=False)
-        body.check()
-        raise
-    body.check()
+    body = send_build(session, parent.write_tar, params, log, progress)
     if log.error is not None or log.image_id is None:
         progress.done(ok=False)
         raise BuildError(log.failure(session.engine).message, field="dockerfile") from None
