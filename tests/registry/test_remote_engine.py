@@ -171,7 +171,7 @@ def test_build_on_a_podman_service_over_ssh(sshd, podman_engine, podman_images, 
         }
     )
     built = run_imagec("build", str(spec), env=env)
-    assert built.returncode == 0, built.stderr
+    assert built.returncode == 0, built.stderr + sshd.log.read_text()
     state, image_id, ref = built.stdout.split()
     assert state == "built:"
     try:

@@ -65,9 +65,14 @@ def network_namespace() -> Iterator[Netns]:
         unavailable("remote engine: making a network namespace needs root and `ip` (iproute2)")
     suffix = uuid.uuid4().hex[:8]
     name, host_if, ns_if = f"imagec-{suffix}", f"ich{suffix}", f"icn{suffix}"
+    # A /30 of 10.213.0.0/16 no interface here uses: two sessions' namespaces on one
+    # subnet would route one's connections to the other's daemons.
     used = _used_addresses()
-    third = next(n for n in random.sample(range(1, 250), 249) if f"10.213.{n}." not in used)
-    host_address, address = f"10.213.{third}.1", f"10.213.{third}.2"
+    while True:
+        third, fourth = random.randrange(256), random.randrange(0, 256, 4)
+        host_address, address = f"10.213.{third}.{fourth + 1}", f"10.213.{third}.{fourth + 2}"
+        if f" {host_address}/" not in used and f" {address}/" not in used:
+            break
     made = _ip("netns", "add", name)
     if made.returncode != 0:
         # What the kernel or sandbox allows, not something CI installs: a skip even under

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
@@ -43,10 +44,15 @@ class PodmanSession(SdkSession):
 
         return SdkErrors(
             # ValueError: a URL podman-py cannot parse (an unknown scheme, a broken address).
-            opening=(podman.errors.PodmanError, ValueError, OSError),
+            # SubprocessError: podman-py's ssh:// tunnel (an `ssh -L` child) did not come up.
+            opening=(podman.errors.PodmanError, ValueError, OSError, subprocess.SubprocessError),
             refused=podman.errors.APIError,
             unreachable=(requests.exceptions.ConnectionError,),
-            broken=(requests.exceptions.RequestException, podman.errors.PodmanError),
+            broken=(
+                requests.exceptions.RequestException,
+                podman.errors.PodmanError,
+                subprocess.SubprocessError,
+            ),
         )
 
     @classmethod
