@@ -87,6 +87,18 @@ def parse(ref: str) -> Reference | None:
     return Reference(first, rest, m.group("tag") or "latest")
 
 
+class Unreachable(EngineError):
+    """No answer from the registry at all (refused, unresolvable, silent)."""
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(
+            f"cannot reach the registry {host} ({reason}); check that it runs and the "
+            "address in the stack's container_registry"
+        )
+        self.host = host
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class RemoteImage:
     ref: str
@@ -353,18 +365,11 @@ class Registry:
         except TimeoutError:
             if expired.is_set():
                 raise _too_slow(host) from None
-            raise EngineError(
-                f"cannot reach the registry {host} (no answer within {TIMEOUT:.0f}s); check "
-                "the address in the stack's container_registry"
-            ) from None
+            raise Unreachable(host, f"no answer within {TIMEOUT:.0f}s") from None
         except OSError as exc:
             if expired.is_set():
                 raise _too_slow(host) from None
-            reason = exc.strerror or str(exc)
-            raise EngineError(
-                f"cannot reach the registry {host} ({reason}); check that it runs and the "
-                "address in the stack's container_registry"
-            ) from None
+            raise Unreachable(host, exc.strerror or str(exc)) from None
         except http.client.HTTPException as exc:
             if expired.is_set():
                 raise _too_slow(host) from None

@@ -58,7 +58,7 @@ def test_image_reports_what_it_was_built_from(
     ("base", "message"),
     [
         ("nopip", "has no pip for its python"),
-        ("nopython", "has no `python` on PATH"),
+        ("nopython", "has no `python` or `python3` on PATH"),
     ],
 )
 def test_base_image_without_python_or_pip_fails_early(

@@ -19,10 +19,18 @@ from imagec.runtime.buildinfo import BUILD_INFO
 
 def inspect_image(session: EngineSession, ref: str) -> dict[str, Any]:
     image = session.image(ref)
+    missing = f"no image {ref!r} on the {session.engine} engine at {session.url}"
     if image is None and registry_host(ref):
-        return inspect_remote(session.engine, ref)
+        # Lazy: the registry client (ssl, http.client) is for images the engine does not have.
+        from imagec.backend.registry import Unreachable
+
+        try:
+            return inspect_remote(session.engine, ref)
+        except Unreachable as e:  # the name's registry may be no registry at all (localhost/)
+            reason = f"{missing}, and its registry {e.host} is unreachable ({e.reason})"
+            raise EngineError(reason) from None
     if image is None:
-        raise EngineError(f"no image {ref!r} on the {session.engine} engine at {session.url}")
+        raise EngineError(missing)
     archive = session.read_file(image.id, BUILD_INFO)
     if archive is None:
         raise SpecError(f"{ref} was not built by imagec (it has no {BUILD_INFO})")
