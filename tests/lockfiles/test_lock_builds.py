@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.baseimages import BaseImages
-from support.builds import BUILT
-from support.cli import run_imagec
+from support.builds import build_tagged
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
 from support.uv_wheel import NoUvWheel, uv_wheel
@@ -84,15 +83,8 @@ def test_image_holds_exactly_the_locked_pins(
     spec = root / f"imagec-{installer}.yaml"
     spec.write_text((root / "spec.yaml").read_text().replace("INSTALLER", installer))
     assert len(expected) == 8  # top and dep of each of the four locks
-    result = run_imagec(
-        "build", str(spec), "--backend", engine.kind, "--url", engine.url,
-        "-O", "network=host", "--secret", f"id=pip_index,src={spec.parent / 'index-url'}",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    m = BUILT.match(result.stdout.strip())
-    assert m, result.stdout
-    tag = m.group(3).split()[0]
-    engine.keep_until_stop(tag)
+    secret = f"id=pip_index,src={spec.parent / 'index-url'}"
+    result, tag = build_tagged(engine, spec, "--secret", secret)
 
     base = installed(engine, BASE)
     image = installed(engine, tag)

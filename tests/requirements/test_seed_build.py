@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.baseimages import BaseImages
-from support.builds import BUILT
-from support.cli import run_imagec
+from support.builds import build_tagged
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine, cache_dir
 from support.package_index import PackageIndex, write_probe_wheel
@@ -81,13 +80,9 @@ def test_the_seed_example_installs_the_users_pin(
     secret = tmp_path / "index-url"
     secret.write_text(index.auth_url)
     index.reset()
-    result = run_imagec(
-        "build", str(project / "train.py"), "--backend", engine.kind, "--url", engine.url,
-        "-O", "network=host", "--secret", f"id=pip_index,src={secret}",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    tag = BUILT.match(result.stdout.strip()).group(3).split()[0]
-    engine.keep_until_stop(tag)
+    _, tag = build_tagged(
+        engine, str(project / "train.py"), "--secret", f"id=pip_index,src={secret}"
+    )
 
     code = (
         "import importlib.metadata as md, torch, torchvision, evidently; "
@@ -131,14 +126,14 @@ def test_an_index_for_just_one_source(
         secret.write_text(index.auth_url)
         token.write_text(cpu.password)
         index.reset()
-        result = run_imagec(
-            "build", str(project / "imagec.yaml"), "--backend", engine.kind, "--url", engine.url,
-            "-O", "network=host", "--secret", f"id=pip_index,src={secret}",
-            "--secret", f"id=cpu_token,src={token}",
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr[-3000:]
-        tag = BUILT.match(result.stdout.strip()).group(3).split()[0]
-        engine.keep_until_stop(tag)
+        result, tag = build_tagged(
+            engine,
+            str(project / "imagec.yaml"),
+            "--secret",
+            f"id=pip_index,src={secret}",
+            "--secret",
+            f"id=cpu_token,src={token}",
+        )
         assert "torch-2.1.0+cpu-py3-none-any.whl" in cpu.downloads()
         assert not any(name.startswith("torch-") for name in index.downloads())
         assert cpu.password not in result.stdout + result.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.baseimages import BaseImages
-from support.builds import BUILT
+from support.builds import build_tagged
 from support.cli import run_imagec
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
@@ -65,13 +65,7 @@ def test_netrc_secret_authenticates_the_index_and_leaves_no_trace(
         assert "secret 'netrc'" in missing.stderr and "is not supplied" in missing.stderr
         assert index.downloads() == []
 
-        result = run_imagec(
-            "build", str(spec), "--backend", engine.kind, "--url", engine.url,
-            "-O", "network=host", "--secret", f"id=netrc,src={netrc}",
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr[-3000:]
-        tag = BUILT.match(result.stdout.strip()).group(3).split()[0]
-        engine.keep_until_stop(tag)
+        result, tag = build_tagged(engine, str(spec), "--secret", f"id=netrc,src={netrc}")
         # The index answers only authenticated requests, so a download proves the netrc was read.
         assert f"{PROBE.replace('-', '_')}-1.0-py3-none-any.whl" in index.downloads()
 
@@ -163,13 +157,7 @@ def test_netrc_secret_authenticates_a_git_dependency(
         )
         netrc = tmp_path / "netrc"
         netrc.write_text(f"machine 127.0.0.1 login ci password {password}\n")
-        result = run_imagec(
-            "build", str(spec), "--backend", engine.kind, "--url", engine.url,
-            "-O", "network=host", "--secret", f"id=netrc,src={netrc}",
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr[-3000:]
-        tag = BUILT.match(result.stdout.strip()).group(3).split()[0]
-        engine.keep_until_stop(tag)
+        result, tag = build_tagged(engine, str(spec), "--secret", f"id=netrc,src={netrc}")
         # Every request the clone made was authenticated: the server refuses the others.
         assert any(path.startswith("/git/") and status == 200 for path, status in index.requests)
 

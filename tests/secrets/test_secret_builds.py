@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from support.baseimages import BaseImages
-from support.builds import BUILT
+from support.builds import build_tagged
 from support.cli import cli_env, run_imagec
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
@@ -88,15 +88,7 @@ def test_private_index_install_leaves_no_credential(
     secret = tmp_path / "index-url"
     secret.write_text(index.auth_url)
     index.reset()
-    result = run_imagec(
-        "build", str(spec), "--backend", engine.kind, "--url", engine.url,
-        "-O", "network=host", "--secret", f"id=pip_index,src={secret}",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    m = BUILT.match(result.stdout.strip())
-    assert m, result.stdout
-    tag = m.group(3).split()[0]
-    engine.keep_until_stop(tag)
+    result, tag = build_tagged(engine, str(spec), "--secret", f"id=pip_index,src={secret}")
     assert f"{module(PROBE_A)}-1.0-py3-none-any.whl" in index.downloads()
 
     code = f"import {module(PROBE_A)} as m; print(m.VALUE)"
@@ -117,13 +109,7 @@ def test_env_secret_is_read_from_the_environment(
 ) -> None:
     spec = write_spec(tmp_path / "project", requirements=[PROBE_B])
     env = cli_env({"MY_INDEX": index.auth_url})
-    result = run_imagec(
-        "build", str(spec), "--backend", engine.kind, "--url", engine.url,
-        "-O", "network=host", "--secret", "id=pip_index,env=MY_INDEX", env=env,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    tag = BUILT.match(result.stdout.strip()).group(3).split()[0]
-    engine.keep_until_stop(tag)
+    _, tag = build_tagged(engine, str(spec), "--secret", "id=pip_index,env=MY_INDEX", env=env)
     assert index.password not in history_and_inspect(engine, tag)
     assert index.password.encode() not in image_bytes(engine, tag, tmp_path)
 
@@ -178,13 +164,7 @@ def test_uv_installs_from_the_private_index(
         spec.write_text(spec.read_text().replace("installer: pip", "installer: uv"))
         secret = tmp_path / "index-url"
         secret.write_text(index.auth_url)
-        result = run_imagec(
-            "build", str(spec), "--backend", engine.kind, "--url", engine.url,
-            "-O", "network=host", "--secret", f"id=pip_index,src={secret}",
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr[-3000:]
-        tag = BUILT.match(result.stdout.strip()).group(3).split()[0]
-        engine.keep_until_stop(tag)
+        result, tag = build_tagged(engine, str(spec), "--secret", f"id=pip_index,src={secret}")
         assert f"{module(PROBE_C)}-1.0-py3-none-any.whl" in index.downloads()
     code = f"import {module(PROBE_C)} as m; print(m.VALUE)"
     ran = run_container(engine, tag, ["python", "-c", code])

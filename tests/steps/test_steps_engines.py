@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from support.baseimages import BaseImages
-from support.builds import BUILT
-from support.cli import Result, cli_env, run_imagec
+from support.builds import build_tagged
+from support.cli import cli_env, run_imagec
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
 
@@ -27,21 +27,6 @@ pytestmark = pytest.mark.engine
 
 # A value a shell, BuildKit's lexer and JSON each read differently if quoting slipped.
 HOSTILE = "a\"b'c $HOME ${X:-y} `id` \\n\\ ; && # ]"
-
-
-def build(
-    engine: Engine, spec: Path, *args: str, env: dict[str, str] | None = None
-) -> tuple[Result, str]:
-    result = run_imagec(
-        "build", str(spec), "--backend", engine.kind, "--url", engine.url,
-        "-O", "network=host", *args, env=env,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    m = BUILT.match(result.stdout.strip())
-    assert m, result.stdout
-    tag = m.group(3).split()[0]
-    engine.keep_until_stop(tag)  # removed when the engine stops, like every session build
-    return result, tag
 
 
 def test_build_steps_put_their_output_in_the_image(
@@ -75,7 +60,7 @@ def test_build_steps_put_their_output_in_the_image(
             }
         )
     )
-    _, tag = build(engine, spec)
+    _, tag = build_tagged(engine, spec)
     script = (
         "cat /opt/after-apt; echo; cat /opt/mode /opt/after-reqs /tmp/copied /tmp/who "
         '/tmp/who-app; echo "$MODE ${V-unset}"; id -un'
@@ -124,7 +109,7 @@ def test_a_base_without_python_gets_it_from_apt_and_runs_a_pipeline(
     spec = root / "pipeline.py"
     name = f"{TEST_REPOSITORY}/nopython-{uuid.uuid4().hex[:8]}"
     spec.write_text(PIPELINE.format(base=engine_images.nopython, name=name))
-    _, tag = build(engine, spec)
+    _, tag = build_tagged(engine, spec)
     ran = run_container(engine, tag)
     assert ran.stdout == "pipeline ran on 3.11\n"
     # `python` is the apt python3, and pip installs into it (the marker is gone).
@@ -204,7 +189,7 @@ def test_a_step_reads_its_secret_and_cache_and_the_image_keeps_neither(
         )
     )
     env = cli_env({"STEP_TOKEN": token})
-    _, tag = build(engine, spec, "--secret", "id=model_token,env=STEP_TOKEN", env=env)
+    _, tag = build_tagged(engine, spec, "--secret", "id=model_token,env=STEP_TOKEN", env=env)
     script = (
         "cat /opt/token-length /opt/cache-listing; ls -A /var/cache/dl | wc -l; ls /run/secrets"
     )
@@ -242,10 +227,10 @@ def test_a_source_change_reruns_only_the_steps_after_the_source(
         )
     )
     script = "cat /opt/early /opt/late"
-    _, first = build(engine, spec)
+    _, first = build_tagged(engine, spec)
     before = run_container(engine, first, ["-c", script], entrypoint=["sh"]).stdout.split()
     (root / "app.txt").write_text("two\n")
-    _, second = build(engine, spec)
+    _, second = build_tagged(engine, spec)
     assert second != first
     after = run_container(engine, second, ["-c", script], entrypoint=["sh"]).stdout.split()
     assert after[0] == before[0]  # the early step's layer came from the cache

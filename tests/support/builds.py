@@ -20,6 +20,24 @@ GIT_REMOTE = "https://ci-bot:s3cret@git.example.com/team/quickstart.git"
 BUILT = re.compile(r"^(built|up to date): (sha256:[0-9a-f]{64}) (.+)$")
 
 
+def build_tagged(
+    engine: Engine, spec: Path | str, *args: str, env: dict[str, str] | None = None
+) -> tuple[Result, str]:
+    """``imagec build SPEC`` on ``engine`` with the host's network (for the test index and
+    Debian's archive), which must succeed: its result and the content-hash tag, which is
+    removed when the engine stops, like every session build."""
+    result = run_imagec(
+        "build", str(spec), "--backend", engine.kind, "--url", engine.url,
+        "-O", "network=host", *args, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    m = BUILT.match(result.stdout.strip())
+    assert m, result.stdout
+    tag = m.group(3).split()[0]
+    engine.keep_until_stop(tag)
+    return result, tag
+
+
 @dataclass(frozen=True)
 class Built:
     """An image a test session built with ``imagec build``."""
