@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from imagec import __version__
 from imagec.model.spec import Spec
-from imagec.plan.install import index_options, install_step_parts, wrap
+from imagec.plan.install import index_options, install_secrets, install_step_parts, wrap
 from imagec.plan.ir import (
     CTX_BUILD_INFO,
     CTX_FIND_LINKS,
@@ -326,7 +326,7 @@ def _installer(
         cmd = ["python", "-m", "pip", "install"]
         if not cache:
             cmd.append("--no-cache-dir")
-    mounts, secret_lines = install_step_parts(spec, installer, cache)
+    mounts, secret_lines = install_step_parts(install_secrets(spec, inputs), installer, cache)
     argv, index_prelude = index_options(spec, installer) if not own_index else ([], [])
     cmd += argv
     for i, (value, directory) in enumerate(inputs.find_links):

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 
-from imagec.model.spec import Spec
+from imagec.model.spec import BuildSecret, Spec
 from imagec.plan.ir import Mount
+from imagec.resolve.inputs import Inputs
 from imagec.resolve.secrets import secret_target
 from imagec.util.secrets import ENV_REF
 
@@ -65,15 +66,29 @@ def index_options(spec: Spec, installer: str) -> tuple[list[str], list[str]]:
     return argv, prelude
 
 
+def install_secrets(spec: Spec, inputs: Inputs) -> list[BuildSecret]:
+    """The secrets the install steps see. A secret that a build step names in its ``secrets``
+    is that step's: the installs run packages' build code, which must not see, say, a model
+    hub token meant for a weights download. Such a secret still reaches the installs when an
+    index URL or a requirement refers to it as ``${NAME}``; every other secret is theirs."""
+    claimed = {
+        sid for step in spec.build_steps if not isinstance(step, str) for sid in step.secrets
+    }
+    texts = [spec.index_url or "", *spec.extra_index_urls]
+    texts += [source.content for source in inputs.requirements]
+    referenced = {name for text in texts for name in ENV_REF.findall(text)}
+    return [s for s in spec.secrets if s.id not in claimed or s.env_name in referenced]
+
+
 def install_step_parts(
-    spec: Spec, installer: str, cache: bool
+    secrets: list[BuildSecret], installer: str, cache: bool
 ) -> tuple[tuple[Mount, ...], list[str]]:
     """The mounts and the secret prelude lines of every install step (the cache needs no
     prelude: pip's PIP_NO_CACHE_DIR is set only after the install steps, uv is told
     ``--link-mode copy``)."""
     mounts: list[Mount] = []
     prelude: list[str] = []
-    for secret in spec.secrets:
+    for secret in secrets:
         target = secret_target(secret)
         if secret.kind == "netrc":
             mounts.append(Mount("secret", target=target, id=secret.id))

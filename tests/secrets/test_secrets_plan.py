@@ -258,3 +258,24 @@ def test_references_and_plain_values_pass(tmp_path: Path) -> None:
     extra = "environment:\n  HF_TOKEN: ${HF_TOKEN}\n  MODE: train\n"
     result = run_imagec("compile", str(write(tmp_path, "base_image: python:3.11-slim\n" + extra)))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_build_steps_secret_stays_out_of_the_installs(tmp_path: Path) -> None:
+    """Installs run packages' build code: a token a build step names is that step's alone,
+    unless an index URL or a requirement refers to it."""
+    text = SPEC.replace("  - {id: netrc, kind: netrc}\n", "  - {id: hf, env: HF_TOKEN}\n")
+    text += "build_steps:\n"
+    text += "  - {run: fetch-weights, secrets: [hf], after: source}\n"
+    text += "  - {run: pip download x, secrets: [tok]}\n"
+    spec = write(tmp_path, text)
+    result = run_imagec("compile", str(spec))
+    assert result.returncode == 0, result.stderr
+    runs = [ln for ln in result.stdout.splitlines() if ln.startswith("RUN ")]
+    installs = [ln for ln in runs if "imagec-install" in ln]
+    assert installs
+    for line in installs:
+        assert "id=hf" not in line and "HF_TOKEN" not in line
+        # ${TOK} is in an extra index URL: the installs keep it though a step names it too.
+        assert "--mount=type=secret,id=tok " in line
+    (step,) = [ln for ln in runs if "fetch-weights" in ln]
+    assert "--mount=type=secret,id=hf " in step and "HF_TOKEN" in step
