@@ -127,12 +127,30 @@ def check_no_host_paths(data: bytes, name: str, *, tool_config: bool = True) -> 
             )
 
 
+# Above the copy: a project of no workspace (uv stops looking for a workspace root at the first
+# pyproject.toml it finds, and a project is none) and empty settings (the nearest uv.toml wins;
+# the project's own [tool.uv], nearer, still applies). poetry reads the project's directory
+# only, pipenv the Pipfile named by PIPENV_PIPFILE.
+_BARRIER = {
+    "pyproject.toml": '[project]\nname = "imagec-lock-staging"\nversion = "0"\n',
+    "uv.toml": "# Ends uv's search for settings above the staged copy.\n",
+}
+
+
 @contextlib.contextmanager
 def staged(files: Sequence[tuple[Path, str]], *, tool_config: bool = True) -> Iterator[Path]:
     """A temporary directory holding copies of ``files`` (path, name in the copy), read with
     imagec's bounded reader: the tools run there, so whatever they write stays out of the
-    user's tree, and they see only the files named."""
+    user's tree, and they see only the files named.
+
+    The copy sits one level down, below files that end the tools' searches upwards: uv takes
+    the first ``pyproject.toml`` above a project for its possible workspace root (whose
+    ``uv.lock`` it then reads) and the nearest ``uv.toml`` (or ``[tool.uv]``) for its settings,
+    and above imagec's own directory (mode 0700) is the temporary directory, writable by every
+    user of the machine (``/tmp``)."""
     with tempfile.TemporaryDirectory(prefix="imagec-lock-") as tmp:
+        for name, text in _BARRIER.items():
+            (Path(tmp) / name).write_text(text, encoding="utf-8")
         work = Path(tmp) / "project"
         work.mkdir()
         for path, name in files:
