@@ -21,6 +21,12 @@ def _spec_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--stack", help="stack to copy into the image (name or path of a stack file)")
     p.add_argument("--dockerignore", metavar="FILE", help="ignore file for the source root")
+    p.add_argument(
+        "--resolve-online",
+        action="store_true",
+        help="allow a pyproject.toml in lock_files to be resolved against its index now "
+        "(IMAGEC_RESOLVE_ONLINE=1)",
+    )
 
 
 def _backend_args(p: argparse.ArgumentParser, default: str | None) -> None:

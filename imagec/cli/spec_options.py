@@ -1,14 +1,19 @@
 """The project a command's SPEC argument and spec flags (``--import``, ``--stack``,
-``--dockerignore``) name."""
+``--dockerignore``, ``--resolve-online``) name."""
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from imagec.project import Project, load_project
 
 
 def project_of(args: argparse.Namespace, *, no_cache_mount: bool = False) -> Project:
+    if getattr(args, "resolve_online", False):
+        # Read where lock files are exported (imagec.resolve.lockfiles.exporters), which
+        # loads only for a spec that has them.
+        os.environ["IMAGEC_RESOLVE_ONLINE"] = "1"
     return load_project(
         args.spec,
         import_module=args.import_module,

@@ -33,8 +33,8 @@ from lockfiles.projects import (
 SPEC = "install_imagec: false\ncopy_source: false\ncopy_stack: false\n"
 
 
-def compile_ir(spec: Path, env: dict[str, str] | None = None) -> dict:
-    result = run_imagec("ir", str(spec), env=cli_env(env))
+def compile_ir(spec: Path, env: dict[str, str] | None = None, *flags: str) -> dict:
+    result = run_imagec("ir", *flags, str(spec), env=cli_env(env))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -139,14 +139,40 @@ def test_pyproject_resolved_for_the_image(probes, tmp_path: Path) -> None:
     index, names = probes
     project = make_pyproject(tmp_path / "p", names["pyproject"])
     spec = write_spec(project.parent, "[{path: pyproject.toml, extras: [extra]}]")
-    # The index with its credentials comes from uv's environment, never from the spec.
-    ir = compile_ir(spec, {"UV_INDEX_URL": index.auth_url})
+    # The index with its credentials comes from uv's environment, never from the spec; the
+    # command line allows resolving at compile time.
+    ir = compile_ir(spec, {"UV_INDEX_URL": index.auth_url}, "--resolve-online")
     [content] = lock_layers(ir)
     expected = wheel_hashes(index, names["pyproject"])
     wheel = index.wheels / f"{names['pyproject']['extra'].replace('-', '_')}-3.0-py3-none-any.whl"
     expected[names["pyproject"]["extra"]] = ("3.0", frozenset({f"sha256:{sha256(wheel)}"}))
     assert pins(content) == expected
     assert "secret" not in json.dumps(ir)
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_pyproject_is_resolved_only_when_the_command_line_allows_it(
+    named: bool, probes, tmp_path: Path
+) -> None:
+    """A spec from a pull request must not make the compiling machine contact an index of its
+    choosing: without --resolve-online (IMAGEC_RESOLVE_ONLINE=1) a pyproject.toml in
+    lock_files is refused in one line, exit 2, and the index hears nothing."""
+    index, names = probes
+    project = make_pyproject(tmp_path / "p", names["pyproject"])
+    extra = f"index_url: {index.url}\n" if named else ""
+    spec = write_spec(project.parent, "[pyproject.toml]", extra)
+    index.reset()
+    env = cli_env({"UV_INDEX_URL": index.auth_url, "IMAGEC_RESOLVE_ONLINE": "no"})
+    result = run_imagec("compile", str(spec), env=env)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    where = index.url if named else "uv's configured index"
+    assert result.stderr == (
+        f"{spec}:4:14: lock_files[0]: pyproject.toml: resolving it contacts {where} at compile "
+        "time, which only the command line allows (--resolve-online or IMAGEC_RESOLVE_ONLINE=1); "
+        "or name a lock file instead (uv.lock, made by `uv lock`)\n"
+    )
+    assert index.requests == []
 
 
 def test_layer_order_and_requirements_after_locks(probes, tmp_path: Path) -> None:
@@ -370,7 +396,7 @@ def test_compile_runs_no_project_code(tmp_path: Path) -> None:
         "[tool.uv]\nfind-links = ['/etc']\n"
     )
     spec = write_spec(tmp_path, "[pyproject.toml]")
-    result = run_imagec("compile", str(spec))
+    result = run_imagec("compile", "--resolve-online", str(spec))
     assert result.returncode == 2, result.stdout
     assert result.stderr.count("\n") == 1 and "lock_files[0]" in result.stderr
     assert "compiling runs no project or package code" in result.stderr

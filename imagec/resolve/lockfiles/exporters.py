@@ -5,10 +5,11 @@ tell, and says which tool to install when it is missing."""
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from imagec.resolve.lockfiles.tools import (
     staged,
 )
 from imagec.util.fsutil import read_user_bytes
-from imagec.util.secrets import ENV_REF
+from imagec.util.secrets import ENV_REF, redact_credentials
 
 # `linux/amd64` (the spec's platform) -> the target triple uv resolves for.
 _UV_PLATFORMS = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
@@ -174,7 +175,25 @@ def _uv_platform(spec_platform: str | None) -> str:
     return f"{_UV_PLATFORMS.get(arch.lower(), arch)}-unknown-linux-gnu"
 
 
+# A pyproject.toml without a lock is resolved against an index at compile time: the machine
+# compiling (a CI runner, for a pull request) would contact whatever the spec names. Only the
+# one running imagec may allow that, never the spec: `--resolve-online` sets this.
+ONLINE_ENV_VAR = "IMAGEC_RESOLVE_ONLINE"
+
+
+def online_allowed(environ: Mapping[str, str] = os.environ) -> bool:
+    return environ.get(ONLINE_ENV_VAR, "").strip().lower() in ("1", "true", "yes")
+
+
 def _pyproject(request: Request) -> str:
+    if not online_allowed():
+        literal = request.index_url and not ENV_REF.search(request.index_url)
+        where = request.index_url if literal else "uv's configured index"
+        raise ToolError(
+            f"resolving it contacts {redact_credentials(where)} at compile time, which only the "
+            f"command line allows (--resolve-online or {ONLINE_ENV_VAR}=1); or name a lock "
+            "file instead (uv.lock, made by `uv lock`)"
+        )
     uv = find_tool("uv", "pyproject.toml")
     with staged([(request.path, "pyproject.toml")], tool_config=False) as work:
         argv = [uv, "pip", "compile", "pyproject.toml", "--generate-hashes", "--no-header"]
