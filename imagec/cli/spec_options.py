@@ -7,6 +7,7 @@ import argparse
 import os
 
 from imagec.project import Project, load_project
+from imagec.resolve.requirement_layers import UNUSED_FILE_HINTS
 
 
 def project_of(args: argparse.Namespace, *, no_cache_mount: bool = False) -> Project:
@@ -14,6 +15,8 @@ def project_of(args: argparse.Namespace, *, no_cache_mount: bool = False) -> Pro
         # Read where lock files are exported (imagec.resolve.lockfiles.exporters), which
         # loads only for a spec that has them.
         os.environ["IMAGEC_RESOLVE_ONLINE"] = "1"
+    # compile, ir, validate, export and build: where a file left out is worth a hint.
+    UNUSED_FILE_HINTS.set(True)
     return load_project(
         args.spec,
         import_module=args.import_module,

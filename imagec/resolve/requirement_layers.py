@@ -14,6 +14,7 @@ environment pin is installed at that pin, the user's first (requirements/precede
 from __future__ import annotations
 
 import sys
+from contextvars import ContextVar
 from pathlib import Path
 
 from imagec.errors import SpecError
@@ -35,6 +36,12 @@ from imagec.resolve.stack import Stack
 from imagec.spec.document import Document, Origin, format_loc
 from imagec.util.fsutil import read_user_text
 from imagec.util.text import bare, show
+
+# The "not installed; add it" hints on dependency files no field names help where a spec is
+# compiled or built: those commands (cli/spec_options.py) turn them on; `context SPEC` and
+# library callers stay quiet. Each is said once a process, however often a spec is resolved.
+UNUSED_FILE_HINTS: ContextVar[bool] = ContextVar("unused_file_hints", default=False)
+_hinted: set[str] = set()
 
 # Layers whose lines the user wrote; the others are integration defaults.
 _USER = frozenset({"lock", "file", "list"})
@@ -156,12 +163,14 @@ def requirement_layers(
             for key, w, h, lines in groups
         ]
     merge_sources([(header, lines) for _, _, header, lines in groups])
-    if root is not None:
+    if root is not None and UNUSED_FILE_HINTS.get():
         files = [(header, lines) for key, _, header, lines in groups if key == "file"]
         read = {(doc.directory / header).resolve() for header, _ in files}
         read |= {ln.file.resolve() for _, lines in files for ln in lines if ln.file is not None}
         for text in unused_dependency_files(doc, spec, root, read, project is not None):
-            print(f"imagec: hint: {text}", file=sys.stderr)
+            if text not in _hinted:
+                _hinted.add(text)
+                print(f"imagec: hint: {text}", file=sys.stderr)
     sources = []
     for n, (key, where, header, lines) in enumerate(groups, 1):
         name = requirements_file_name(n, key)

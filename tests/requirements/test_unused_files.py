@@ -3,6 +3,8 @@ as a hint, never silently used."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,43 @@ def test_named_files_get_no_hint(tmp_path: Path, spec: str) -> None:
 def test_a_pyproject_with_tool_settings_only_gets_no_hint(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
     assert "hint" not in compile_(tmp_path, "install_imagec: false\n").stderr
+
+
+HINT = "requirements.txt: not installed; add it to requirements"
+
+
+@pytest.mark.parametrize(
+    ("argv", "hinted"),
+    [
+        (["compile"], True),
+        (["ir"], True),
+        (["validate"], True),
+        (["export", "-o", "{out}"], True),
+        (["context"], False),  # a listing of the context: the hint is no help there
+        (["context", "--hash"], False),
+    ],
+)
+def test_the_hint_only_where_it_helps_and_once(tmp_path: Path, argv: list[str], hinted: bool):
+    (tmp_path / "requirements.txt").write_text("pandas\n")
+    (tmp_path / "imagec.yaml").write_text("install_imagec: false\n")
+    args = [a.format(out=tmp_path.parent / f"{tmp_path.name}-out") for a in argv]
+    result = run_imagec(*args, str(tmp_path / "imagec.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count(HINT) == (1 if hinted else 0), result.stderr
+
+
+def test_a_spec_resolved_twice_in_one_process_hints_once(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("pandas\n")
+    (tmp_path / "imagec.yaml").write_text("install_imagec: false\n")
+    code = (
+        "import sys\n"
+        "from imagec.cli.main import main\n"
+        "for _ in range(2):\n"
+        "    assert main(['compile', sys.argv[1]]) == 0\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "imagec.yaml")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count(HINT) == 1, proc.stderr
