@@ -1,10 +1,7 @@
 """``platform`` as a list: compiled (no ``FROM --platform``, the plan names them all), exported
-with a README that builds a manifest list; ``--platform`` checked like the spec field; the
-engine backends refuse several platforms with what to do instead.
+with a README that builds a manifest list; ``--platform`` checked like the spec field.
 
-No multi-platform image is built here: the test machine has no QEMU user emulation registered
-with binfmt_misc (``/proc/sys/fs/binfmt_misc`` is empty, no ``qemu-user-static``), so a RUN step
-of a foreign platform cannot execute, and the test engines' base images are amd64 only.
+Building one (podman) and docker's refusal: ``tests/engines/test_multiplatform.py``.
 """
 
 from __future__ import annotations
@@ -105,15 +102,3 @@ def test_export_of_several_platforms_builds_a_manifest_list(tmp_path: Path) -> N
     assert "docker buildx build -f Dockerfile --platform linux/amd64,linux/arm64" in readme
     dockerfile = (out / "Dockerfile").read_text()
     assert "FROM python:" in dockerfile and "--platform" not in dockerfile
-
-
-@pytest.mark.engine
-def test_engines_refuse_several_platforms_saying_what_to_do(engine, tmp_path: Path) -> None:
-    spec = spec_at(tmp_path, "linux/amd64")
-    result = run_imagec(
-        "build", str(spec), "--backend", engine.kind, "--url", engine.url,
-        "--platform", "linux/amd64,linux/arm64",
-    )  # fmt: skip
-    assert result.returncode == 2, result.stderr
-    assert "make a manifest list" in result.stderr
-    assert "--platform linux/amd64" in result.stderr

@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -195,15 +196,22 @@ def _check_tools() -> None:
 def base_image_tarballs() -> Tarballs:
     """The root filesystem tarballs, built once per machine and recipe."""
     key = recipe_key()
-    cache = cache_dir() / "base-images"
-    result = Tarballs(key, cache / key)
-    if result.tarball("python").exists():
+    result = Tarballs(key, cache_dir() / "base-images" / key)
+    return _built_once(result, "python.tar", mmdebstrap_argv)
+
+
+def _built_once(result: Tarballs, last: str, recipe: Callable[[Path], list[str]]) -> Tarballs:
+    """Run ``recipe``'s mmdebstrap into ``result.directory`` unless ``last`` (the file it
+    writes last) is there; under a file lock, removing other keys' directories beside it."""
+    key = result.key
+    cache = result.directory.parent
+    if (result.directory / last).exists():
         return result
     _check_tools()
     cache.mkdir(parents=True, exist_ok=True)
     with (cache / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if result.tarball("python").exists():
+        if (result.directory / last).exists():
             return result
         for stale in cache.glob("build-*"):  # left by an interrupted build
             shutil.rmtree(stale, ignore_errors=True)
@@ -211,7 +219,7 @@ def base_image_tarballs() -> Tarballs:
         try:
             out = work / "out"
             out.mkdir()
-            argv = mmdebstrap_argv(out)
+            argv = recipe(out)
             proc = subprocess.run(argv, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 raise RuntimeError(
@@ -292,3 +300,94 @@ def ensure_base_images(engine: Engine) -> BaseImages:
             with contextlib.suppress(docker.errors.APIError):
                 client.images.remove(old.id, force=False)
     return images
+
+
+# A second platform, for multi-platform builds: arm64, whose binaries run here under QEMU's
+# user emulation (binfmt_misc). One stage, the ``python`` image's packages: mmdebstrap under
+# emulation is slow (every maintainer script runs emulated), so once per machine and recipe.
+FOREIGN_ARCH = "arm64"
+FOREIGN_PLATFORM = f"linux/{FOREIGN_ARCH}"
+FOREIGN_PACKAGES = tuple(package for _, packages in STAGES for package in packages)
+#: The arm64 twin of the ``python`` stand-in.
+PYTHON_ARM64_IMAGE = f"{TEST_REPOSITORY}/python-arm64:latest"
+#: A manifest list of the ``python`` stand-in (amd64) and ``python-arm64``: a ``FROM`` of it
+#: without ``--platform`` gives each platform's build its own base.
+MULTI_IMAGE = f"{TEST_REPOSITORY}/python-multi:latest"
+#: Where the kernel lists the interpreter it runs arm64 ELF binaries with.
+BINFMT_AARCH64 = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
+EMULATION_HINT = (
+    "`apt-get install qemu-user-static binfmt-support` and, if /proc/sys/fs/binfmt_misc is "
+    "empty, `mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc` (`bash .ci/setup` does)"
+)
+
+
+def foreign_mmdebstrap_argv(out: Path) -> list[str]:
+    """The arm64 recipe: the ``python`` image's packages, in one stage."""
+    return [
+        "mmdebstrap",
+        "--quiet",
+        "--mode=root",
+        "--variant=minbase",
+        f"--architectures={FOREIGN_ARCH}",
+        "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+        f"--include={','.join(FOREIGN_PACKAGES)}",
+        *(f"--dpkgopt={option}" for option in DPKG_OPTIONS),
+        f"--customize-hook={_UNMANAGE}",
+        f"--customize-hook={_PYTHON_VERSION.format(out=out / 'python-version')}",
+        f"--customize-hook={_FORGET_HOST}",
+        SUITE,
+        str(out / "python.tar"),
+        *SOURCES,
+    ]
+
+
+def emulation_missing() -> str | None:
+    """Why this machine cannot run arm64 binaries (in a container or a build), or None."""
+    try:
+        registration = BINFMT_AARCH64.read_text()
+    except OSError:
+        return f"no QEMU user emulation of arm64 is registered with binfmt_misc; {EMULATION_HINT}"
+    lines = registration.splitlines()
+    flags = next((line.split(":", 1)[1] for line in lines if line.startswith("flags:")), "")
+    if not registration.startswith("enabled"):
+        return f"the binfmt_misc entry {BINFMT_AARCH64} is disabled; {EMULATION_HINT}"
+    if "F" not in flags:
+        # Without F the kernel looks the interpreter up inside the container, where it is not.
+        return f"{BINFMT_AARCH64} lacks the F flag (qemu-user-static sets it); {EMULATION_HINT}"
+    return None
+
+
+def foreign_tarballs() -> Tarballs:
+    """The arm64 root filesystem, built once per machine and recipe (apart from the amd64
+    ones: a new amd64 key does not rebuild it)."""
+    digest = hashlib.sha256(
+        json.dumps([RECIPE_VERSION, foreign_mmdebstrap_argv(Path("/OUT"))]).encode()
+    )
+    key = f"{SUITE}-{FOREIGN_ARCH}-{digest.hexdigest()[:12]}"
+    result = Tarballs(key, cache_dir() / f"base-images-{FOREIGN_ARCH}" / key)
+    return _built_once(result, "python.tar", foreign_mmdebstrap_argv)
+
+
+def ensure_multi_base(engine: Engine, images: BaseImages) -> str:
+    """On podman: ``python-arm64`` imported and the manifest list :data:`MULTI_IMAGE` of it
+    and ``images.python``, both removed when the engine stops. Returns the list's name."""
+    assert engine.kind == "podman", "a manifest list in docker's image store"
+    reason = emulation_missing()
+    if reason is not None:
+        unavailable(reason)
+    tarballs = foreign_tarballs()
+    changes = _image_changes("python", tarballs)
+    steps = [
+        ["import", "--os", "linux", "--arch", FOREIGN_ARCH, "--quiet",
+         *(arg for change in changes for arg in ("--change", change)),
+         str(tarballs.tarball("python")), PYTHON_ARM64_IMAGE],
+        ["manifest", "create", MULTI_IMAGE],
+        ["manifest", "add", MULTI_IMAGE, f"containers-storage:{images.python}"],
+        ["manifest", "add", MULTI_IMAGE, f"containers-storage:{PYTHON_ARM64_IMAGE}"],
+    ]  # fmt: skip
+    engine.keep_until_stop(PYTHON_ARM64_IMAGE, MULTI_IMAGE)
+    for argv in steps:
+        proc = engine.podman(*argv)
+        if proc.returncode != 0:
+            raise RuntimeError(f"podman {' '.join(argv)}: {proc.stderr.strip()}")
+    return MULTI_IMAGE

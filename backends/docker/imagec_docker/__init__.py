@@ -44,8 +44,12 @@ class DockerBackend(EngineBackend):
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:
         from imagec.backend.engine.flow import run_build
+        from imagec.backend.engine.platforms import check_several, target_platforms
         from imagec_docker.buildkit import find_cli
 
+        # dockerd's image store holds no manifest list: several platforms are refused before
+        # anything else, naming what builds one.
+        check_several(build, target_platforms(build, request), engine="docker")
         cli = None if self.options.builder == "classic" else find_cli()
         if cli is None and self.options.builder == "buildkit":
             raise SpecError(

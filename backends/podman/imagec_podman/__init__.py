@@ -43,7 +43,10 @@ class PodmanBackend(EngineBackend):
 
     def build(self, build: Build, request: BuildRequest) -> BuildResult:
         from imagec.backend.engine.flow import run_build
+        from imagec.backend.engine.platforms import check_several, target_platforms
 
+        # Several platforms build a manifest list; what cannot is refused before connecting.
+        check_several(build, target_platforms(build, request))
         with self.engine().connect(self.url) as session:
             engine_build = canonical(build, self)
             if build.parent is not None:

@@ -8,12 +8,12 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from imagec.backend.engine.connect import PING_TIMEOUT
 from imagec.backend.engine.refs import split_tag
 from imagec.backend.engine.sdk_session import SdkErrors, SdkSession
 from imagec.backend.engine.session import BuildParams, ImageInfo
-from imagec.errors import EngineError
 
 if TYPE_CHECKING:
     import podman
@@ -36,6 +36,13 @@ class PodmanSession(SdkSession):
     sdk = "podman"
     sdk_missing = "the Podman SDK is not installed; install it with `pip install 'podman>=5'`"
     client: podman.PodmanClient
+    # Several platforms build a manifest list (imagec_podman.manifests).
+    manifest_lists = True
+
+    def __init__(self, client: Any, url: str) -> None:
+        super().__init__(client, url)
+        # Staging names of lists built by this session, dropped once the list is tagged.
+        self._staging: list[str] = []
 
     @classmethod
     def errors(cls) -> SdkErrors:
@@ -119,7 +126,14 @@ class PodmanSession(SdkSession):
             query["pullpolicy"] = "always"
         if params.build_args:
             query["buildargs"] = json.dumps(params.build_args)
-        if params.platform:
+        staging = None
+        if params.platform and "," in params.platform:
+            from imagec_podman.manifests import build_query, staging_name
+
+            staging = staging_name()
+            self._staging.append(staging)
+            query.update(build_query(tuple(params.platform.split(",")), staging))
+        elif params.platform:
             query["platform"] = params.platform
         if params.network:
             query["networkmode"] = params.network
@@ -145,6 +159,13 @@ class PodmanSession(SdkSession):
                 for line in response.iter_lines():
                     if line:
                         yield json.loads(line)
+                if staging is not None:
+                    # The log ends with the last platform's image id; the build's is the list's.
+                    from imagec_podman.manifests import list_id
+
+                    built = list_id(self.client.api, staging)
+                    if built is not None:
+                        yield {"aux": {"ID": built}}
         finally:
             if response is not None:
                 response.close()  # hanging up stops the build
@@ -152,15 +173,33 @@ class PodmanSession(SdkSession):
     def tag(self, image_id: str, ref: str) -> None:
         repo, tag = split_tag(ref)
         with self._calls(f"tagging {ref}"):
-            if not self.client.images.get(image_id).tag(repo, tag):
-                raise EngineError(f"podman: tagging {ref} failed")
+            # Straight to the tag endpoint, which takes a manifest list's id as the list (an
+            # image lookup would give its image for this machine's platform).
+            response = self.client.api.post(
+                f"/images/{quote(image_id, safe='')}/tag", params={"repo": repo, "tag": tag}
+            )
+            response.raise_for_status()
+            self._drop_staging()
 
     def remove_image(self, image_id: str) -> None:
         import podman.errors
 
         # In use or tagged elsewhere: not ours to force.
         with suppress(podman.errors.PodmanError, OSError):
+            self._drop_staging()  # a list built here and never tagged goes with its name
             self.client.images.remove(image_id)
+
+    def _drop_staging(self) -> None:
+        from imagec_podman.manifests import drop_name
+
+        while self._staging:
+            drop_name(self.client.api, self._staging.pop())
+
+    def manifest_list(self, ref: str, platforms: tuple[str, ...]) -> ImageInfo | None:
+        from imagec_podman.manifests import list_info
+
+        with self._calls(f"inspecting {ref}"):
+            return list_info(self.client.api, ref, platforms)
 
     def read_file(self, image_id: str, path: str) -> bytes | None:
         import podman.errors
@@ -208,6 +247,14 @@ class PodmanSession(SdkSession):
         login = login_for(reference.host, "podman") if reference is not None else None
         auth = {"auth_config": login.auth_config()} if login is not None else {}
         with self._calls(f"push of {ref}"):
+            from podman.api import encode_auth_header
+
+            from imagec_podman import manifests
+
+            if manifests.is_list(self.client.api, ref):  # the list and every image in it
+                header = encode_auth_header(auth["auth_config"]).decode() if auth else ""
+                yield from manifests.push(self.client.api, ref, header)
+                return
             yield from self.client.images.push(repo, tag=tag, stream=True, decode=True, **auth)
 
 

@@ -24,7 +24,8 @@ from typing import Any
 
 from imagec.errors import BuildError
 
-STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: ?(.*)$")
+# A multi-platform build (buildah) starts each step line with its platform: `[linux/arm64] `.
+STEP = re.compile(r"^(?:\[[a-z0-9_/.]+\] )?(?:Step|STEP) (\d+)/(\d+) ?: ?(.*)$")
 CACHED = re.compile(r"^\s*-+> Using cache\b")
 LAYER = re.compile(r"^\s*-+> ([0-9a-f]{10,64})$")
 IMAGE_ID = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")

@@ -31,6 +31,7 @@ from imagec.backend.base import Build, BuildRequest, BuildResult
 from imagec.backend.engine import digestcache, fingerprint
 from imagec.backend.engine.buildlog import BuildLog
 from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, oci_labels
+from imagec.backend.engine.platforms import check_several, target_platforms
 from imagec.backend.engine.progress import Progress, choose_mode
 from imagec.backend.engine.rawhttp import has_network
 from imagec.backend.engine.refs import check_tags, registry_of
@@ -46,7 +47,10 @@ def run_build(
     session: EngineSession, build: Build, request: BuildRequest, *, network: str | None = None
 ) -> BuildResult:
     extra_tags = check_tags(request.tags)
-    refuse_several_platforms(request.platform or build.plan.platform)
+    platforms = target_platforms(build, request)
+    several = len(platforms) > 1
+    if several:  # a manifest list: only from an engine that makes them, and a base per platform
+        check_several(build, platforms, engine=None if lists_ok(session) else session.engine)
     context = build.context
     rebuild = request.force or request.no_cache or request.pull
     if not rebuild:
@@ -69,7 +73,7 @@ def run_build(
     if in_registry and not request.force:
         to_push = tuple(ref for ref in to_push if ref != content_tag)
 
-    existing = None if rebuild else session.image(content_tag)
+    existing = None if rebuild else current_image(session, content_tag, platforms)
     if existing is not None and is_current(existing, context.content_hash, inputs):
         for ref in extra_tags:
             session.tag(existing.id, ref)
@@ -94,7 +98,7 @@ def run_build(
         build_args=dict(request.build_args),
         no_cache=request.no_cache,
         pull=request.pull,
-        platform=request.platform,
+        platform=",".join(platforms) if several else request.platform,
         network=network,
     )
     image_id = _build(session, build, params, progress)
@@ -196,19 +200,17 @@ def raise_if_gone(session: EngineSession, log: BuildLog) -> None:
     ) from None
 
 
-def refuse_several_platforms(platform: str | None) -> None:
-    """A multi-platform image is a manifest list; neither engine backend makes one yet (the
-    flow reuses, tags and pushes one image id), so it is refused before any engine call."""
-    if platform is None or "," not in platform:
-        return
-    first = platform.split(",")[0]
-    raise SpecError(
-        f"several platforms ({platform}) make a manifest list, which imagec's engine "
-        f"backends do not build; build one platform per image (--platform {first}), or "
-        "`imagec export` and build the export as its README says (podman build --manifest, "
-        "docker buildx build --push)",
-        field="platform",
-    )
+def lists_ok(session: EngineSession) -> bool:
+    """Whether the session builds manifest lists (``platforms``)."""
+    return getattr(session, "manifest_lists", False) is True
+
+
+def current_image(session: EngineSession, ref: str, platforms: tuple[str, ...]) -> ImageInfo | None:
+    """What ``ref`` names: for several platforms the manifest list (its id, and its images'
+    labels), as an image's lookup would give only this machine's platform's image."""
+    if len(platforms) > 1:
+        return session.manifest_list(ref, platforms)  # type: ignore[attr-defined]
+    return session.image(ref)
 
 
 def is_current(image: ImageInfo | RemoteImage, content_hash: str, inputs: str | None) -> bool:

@@ -65,3 +65,15 @@ class EngineSession(Protocol):
         network; its exit code, stdout and stderr. The container is removed."""
 
     def close(self) -> None: ...
+
+
+class ManifestListSession(EngineSession, Protocol):
+    """A session that also builds manifest lists (``manifest_lists = True``): a build whose
+    ``BuildParams.platform`` names several platforms ends with the list's id; ``tag``,
+    ``push`` and ``remove_image`` take a list as they take an image."""
+
+    manifest_lists: bool
+
+    def manifest_list(self, ref: str, platforms: tuple[str, ...]) -> ImageInfo | None:
+        """The list ``ref`` names, if it holds an image for each of ``platforms`` (and no
+        other) and those agree on their labels: its id and their labels; else None."""
