@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from typing import Any
 from urllib.parse import quote
 
 TIMEOUT = 3.0  # seconds: a check must never hang a build
 MAX_RESPONSE = 4 * 1024 * 1024  # an image's inspect JSON is a few KiB
+# The status line and headers: an engine's are a few hundred bytes (http.client allows 64 KiB a
+# line and 100 headers); the status line alone, HTTP/1.x, a code and a reason.
+MAX_HEAD = 64 * 1024
+MAX_STATUS_LINE = 1024
+# A whole answer, however slowly the engine drips it (TIMEOUT is per read), as the registry
+# client bounds its requests.
+ANSWER_DEADLINE = 30.0
 
 
 def socket_path(url: str) -> str | None:
@@ -49,8 +57,10 @@ def request(
 ) -> tuple[int, bytes]:
     """``METHOD path`` on the engine at ``url`` (``plain_address``): (status, body).
 
-    Raises OSError when the engine cannot be reached or answers with something that is not
-    a whole HTTP response within ``MAX_RESPONSE`` bytes."""
+    Raises OSError, its message one line, when the engine cannot be reached or answers with
+    something that is not a whole HTTP response: a status line past ``MAX_STATUS_LINE``
+    bytes, headers past ``MAX_HEAD``, a body past ``MAX_RESPONSE``, or all of it not within
+    ``ANSWER_DEADLINE`` seconds."""
     address = plain_address(url)
     if address is None:
         raise ValueError(f"not a unix:// or tcp:// URL: {url}")
@@ -59,26 +69,86 @@ def request(
     head = f"{method} {path} HTTP/1.0\r\nHost: localhost\r\nAccept: application/json\r\n"
     if body is not None:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-    chunks: list[bytes] = []
-    size = 0
+    what = f"{method} {path.split('?', 1)[0]}"
     with _connect(address, timeout) as sock:
         sock.sendall(head.encode("ascii") + b"\r\n" + (body or b""))
-        while size <= MAX_RESPONSE:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    if size > MAX_RESPONSE:
-        raise OSError(f"answer to {method} {path} is larger than {MAX_RESPONSE} bytes")
-    head_bytes, sep, answer = b"".join(chunks).partition(b"\r\n\r\n")
-    status_line = head_bytes.split(b"\r\n", 1)[0].split()
-    if not sep or len(status_line) < 2 or not status_line[0].startswith(b"HTTP/"):
-        raise OSError("the engine's answer is not HTTP")
+        return _answer(sock, what, timeout, time.monotonic() + ANSWER_DEADLINE)
+
+
+def _answer(sock: socket.socket, what: str, timeout: float, deadline: float) -> tuple[int, bytes]:
+    """(status, body) read from ``sock``, each part within its bound."""
+    data = bytearray()
+    end = -1
+    while end < 0:  # the status line and headers, up to the blank line
+        if b"\r\n" not in data[: MAX_STATUS_LINE + 2] and len(data) > MAX_STATUS_LINE + 2:
+            raise OSError(
+                f"the engine's answer to {what} has a status line over {MAX_STATUS_LINE} bytes"
+            )
+        if len(data) > MAX_HEAD + 4:
+            raise OSError(f"the engine's answer to {what} has headers over {MAX_HEAD} bytes")
+        chunk = _recv(sock, what, timeout, deadline)
+        if not chunk:
+            raise OSError(f"the engine's answer to {what} is not HTTP (it ends in the headers)")
+        start = max(0, len(data) - 3)
+        data += chunk
+        end = data.find(b"\r\n\r\n", start)
+    if end > MAX_HEAD:
+        raise OSError(f"the engine's answer to {what} has headers over {MAX_HEAD} bytes")
+    lines = bytes(data[:end]).split(b"\r\n")
+    status_line = lines[0].split()
+    if len(lines[0]) > MAX_STATUS_LINE:
+        raise OSError(
+            f"the engine's answer to {what} has a status line over {MAX_STATUS_LINE} bytes"
+        )
+    if (
+        len(status_line) < 2
+        or not status_line[0].startswith(b"HTTP/")
+        or not status_line[1].isdigit()
+    ):
+        raise OSError(f"the engine's answer to {what} is not HTTP")
+    length = _content_length(lines[1:], what)
+    if length is not None and length > MAX_RESPONSE:
+        raise OSError(f"the engine's answer to {what} is over {MAX_RESPONSE} bytes")
+    answer = data[end + 4 :]
+    want = MAX_RESPONSE + 1 if length is None else length
+    while len(answer) < want:
+        chunk = _recv(sock, what, timeout, deadline)
+        if not chunk:
+            break
+        answer += chunk
+    if len(answer) > MAX_RESPONSE:
+        raise OSError(f"the engine's answer to {what} is over {MAX_RESPONSE} bytes")
+    return int(status_line[1]), bytes(answer if length is None else answer[:length])
+
+
+def _recv(sock: socket.socket, what: str, timeout: float, deadline: float) -> bytes:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise OSError(f"the engine's answer to {what} took longer than {ANSWER_DEADLINE:.0f} s")
+    sock.settimeout(min(timeout, left))
     try:
-        return int(status_line[1]), answer
-    except ValueError:
-        raise OSError("the engine's answer is not HTTP") from None
+        return sock.recv(65536)
+    except TimeoutError:
+        if time.monotonic() >= deadline:
+            raise OSError(
+                f"the engine's answer to {what} took longer than {ANSWER_DEADLINE:.0f} s"
+            ) from None
+        raise
+
+
+def _content_length(headers: list[bytes], what: str) -> int | None:
+    """The body's declared length; None when not declared (HTTP/1.0: the body ends with the
+    connection)."""
+    for line in headers:
+        name, sep, value = line.partition(b":")
+        if sep and name.strip().lower() == b"content-length":
+            value = value.strip()
+            if not value.isdigit() or len(value) > 19:
+                raise OSError(
+                    f"the engine's answer to {what} has a Content-Length that is no number"
+                )
+            return int(value)
+    return None
 
 
 def _connect(address: str | tuple[str, int], timeout: float) -> socket.socket:
