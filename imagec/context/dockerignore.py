@@ -12,8 +12,8 @@ Rules, in order, per line:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from imagec.context.gosyntax import clean, trim_space
 from imagec.context.pattern import DockerPattern, IgnoreMatcher, InvalidPatternError
@@ -25,16 +25,14 @@ _BOM = "\ufeff"
 _MAX_LINE = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class IgnoreLine:
+class IgnoreLine(NamedTuple):
     """A pattern as ``ReadAll`` returns it (``!`` kept), with its 1-based line number."""
 
     pattern: str
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class IgnoreRules:
+class IgnoreRules(NamedTuple):
     """A parsed and compiled ignore file."""
 
     path: Path | None

@@ -16,8 +16,7 @@ import heapq
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from imagec.context.gosyntax import clean
 from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
@@ -36,8 +35,7 @@ _PAX_NAME = b"././@PaxHeader"
 _TYPE = {FILE: b"0", SYMLINK: b"2", DIR: b"5", "pax": b"x"}
 
 
-@dataclass(frozen=True, slots=True)
-class ExtraFile:
+class ExtraFile(NamedTuple):
     """A generated file added to the archive without touching the source tree."""
 
     data: bytes
