@@ -66,7 +66,24 @@ def test_steps_are_ordered_for_layer_reuse(tmp_path: Path) -> None:
     install = next(i for i, s in enumerate(steps) if isinstance(s, Run) and "-r" in s.argv)
     source = next(i for i, s in enumerate(steps) if isinstance(s, Copy) and s.sources == ("src/",))
     assert apt < install < source
-    assert isinstance(steps[source - 1], Workdir)
+    # The user and WORKDIR depend on no install: made before the installs, so a requirement
+    # change reruns neither. Between the last install and the source copy: nothing.
+    user = next(i for i, s in enumerate(steps) if isinstance(s, Run) and "useradd" in s.argv[-1])
+    workdir = next(i for i, s in enumerate(steps) if isinstance(s, Workdir))
+    assert apt < user < workdir < install
+    assert source == install + 1
+    env = [s for s in steps if isinstance(s, Env)]
+    assert ("PIP_NO_CACHE_DIR", "1") in env[0].pairs  # with the defaults, not a layer of its own
+
+
+def test_workdir_stays_after_build_steps_that_run_after_the_requirements(tmp_path: Path) -> None:
+    """Such a step runs in the base image's working directory, as documented: WORKDIR waits."""
+    steps = _plan(tmp_path, SPEC + "build_steps: [touch here]\n").steps
+    install = next(i for i, s in enumerate(steps) if isinstance(s, Run) and "-r" in s.argv)
+    step = next(i for i, s in enumerate(steps) if isinstance(s, Run) and "touch" in s.argv[-1])
+    workdir = next(i for i, s in enumerate(steps) if isinstance(s, Workdir))
+    user = next(i for i, s in enumerate(steps) if isinstance(s, Run) and "useradd" in s.argv[-1])
+    assert user < install < step < workdir
 
 
 def test_provenance_points_at_the_spec_line(tmp_path: Path) -> None:

@@ -16,7 +16,13 @@ from dataclasses import replace
 
 from imagec import __version__
 from imagec.model.spec import Spec
-from imagec.plan.install import index_options, install_secrets, install_step_parts, wrap
+from imagec.plan.install import (
+    CACHE_TARGETS,
+    index_options,
+    install_secrets,
+    install_step_parts,
+    wrap,
+)
 from imagec.plan.ir import (
     CTX_BUILD_INFO,
     CTX_FIND_LINKS,
@@ -42,7 +48,7 @@ from imagec.plan.ir import (
     Workdir,
 )
 from imagec.plan.python import base_check, managed_python
-from imagec.plan.steps import check_build_steps, first_point_as, steps_at
+from imagec.plan.steps import build_steps, check_build_steps, first_point_as, steps_at
 from imagec.resolve.inputs import Inputs
 from imagec.resolve.secrets import check_secrets
 from imagec.resolve.wheel import wheel_name
@@ -104,10 +110,10 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         steps[0] = replace(steps[0], origin=where, image=gpu.image)
     for name, default in spec.build_args.items():
         add(Arg(o("build_args", name), name, default))
-    # With the installer cache mounted, pip must be free to use it during the build; the
-    # image still gets PIP_NO_CACHE_DIR, set after the last install step.
-    defaults = tuple(p for p in DEFAULT_ENV if not (cache and p[0] == "PIP_NO_CACHE_DIR"))
-    add(Env(Origin("imagec defaults"), defaults))
+    # PIP_NO_CACHE_DIR is set here, before the installs, also with the cache mount: pip's
+    # install steps then name the mounted cache with --cache-dir, which wins over the variable.
+    # Set after the installs, it would be one more layer to commit on every requirement change.
+    add(Env(Origin("imagec defaults"), DEFAULT_ENV))
     if spec.environment:
         add(Env(o("environment"), tuple(spec.environment.items())))
 
@@ -131,7 +137,7 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     early = first_point_as(spec, name) if creates else None
 
     def custom(point) -> None:
-        if early == point and point != "source":
+        if early == point == "apt_packages":  # later points: made before the installs
             add(Run(o("user"), ("/bin/sh", "-c", _create_user(name))))
         steps.extend(steps_at(spec, doc, point))
 
@@ -144,6 +150,16 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
     base_image = steps[0].image  # type: ignore[attr-defined]
     version = spec.effective_python_version if managed else spec.python_version
     add(Run(Origin("base image check"), ("/bin/sh", "-c", base_check(base_image, version))))
+
+    # The image's user and WORKDIR depend on no install, so they go before the installs: a
+    # requirement change then reruns neither (each is a layer commit on podman). WORKDIR stays
+    # after build steps placed `after: requirements`, which run where the base image says.
+    user = spec.user
+    if creates and early in (None, "requirements", "source"):
+        add(Run(o("user"), ("/bin/sh", "-c", _create_user(name))))
+    workdir_early = not any(s.after == "requirements" for _, s in build_steps(spec))
+    if workdir_early:
+        add(Workdir(o("workdir"), spec.workdir))
 
     files: list[ContextFile] = []
     dirs: list[ContextDir] = []
@@ -178,9 +194,6 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         argv = (*install, "-r", f"{IMG_REQUIREMENTS}/{source.name}", *spec.installer_args)
         add(Run(source.origin, wrap(argv, prelude), mounts))
 
-    if cache:
-        add(Env(Origin("imagec defaults"), (("PIP_NO_CACHE_DIR", "1"),)))
-
     custom("requirements")
 
     if inputs.stack_file is not None and inputs.stack_path is not None:
@@ -190,10 +203,8 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
         if inputs.stack_env:
             add(Env(stack_origin, inputs.stack_env))
 
-    user = spec.user
-    if creates and early in (None, "source"):
-        add(Run(o("user"), ("/bin/sh", "-c", _create_user(user.split(":")[0]))))
-    add(Workdir(o("workdir"), spec.workdir))
+    if not workdir_early:
+        add(Workdir(o("workdir"), spec.workdir))
     if spec.copy_source and inputs.source_root is not None:
         dirs.append(
             ContextDir(
@@ -324,8 +335,8 @@ def _installer(
         cmd += ["--link-mode", "copy"] if cache else ["--no-cache"]
     else:
         cmd = ["python", "-m", "pip", "install"]
-        if not cache:
-            cmd.append("--no-cache-dir")
+        # With the cache: named, as the image's ENV PIP_NO_CACHE_DIR would turn it off.
+        cmd += ["--cache-dir", CACHE_TARGETS["pip"]] if cache else ["--no-cache-dir"]
     mounts, secret_lines = install_step_parts(install_secrets(spec, inputs), installer, cache)
     argv, index_prelude = index_options(spec, installer) if not own_index else ([], [])
     cmd += argv

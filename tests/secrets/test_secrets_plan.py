@@ -74,13 +74,16 @@ def test_cache_mount_keeps_pip_cache_off_in_the_image(tmp_path: Path) -> None:
         tmp_path, "base_image: python:3.11-slim\ninstaller: pip\nrequirements: [probe-a]\n"
     )
     lines = run_imagec("compile", str(spec)).stdout.splitlines()
-    install = next(i for i, ln in enumerate(lines) if '"pip", "install", "-r"' in ln)
+    install = next(i for i, ln in enumerate(lines) if '"-r", "/imagec/requirements/' in ln)
+    # The install names the mounted cache, which wins over the image's PIP_NO_CACHE_DIR.
     assert lines[install].startswith(
-        'RUN --mount=type=cache,target=/root/.cache/pip ["python", "-m", "pip", "install", "-r"'
+        'RUN --mount=type=cache,target=/root/.cache/pip ["python", "-m", "pip", "install", '
+        '"--cache-dir", "/root/.cache/pip", "-r"'
     )
+    # Set once, with the defaults before the installs: no layer of its own after them.
     envs = [i for i, ln in enumerate(lines) if ln.startswith("ENV ")]
-    assert "PIP_NO_CACHE_DIR" not in lines[envs[0]]
-    assert any(i > install and lines[i] == 'ENV PIP_NO_CACHE_DIR="1"' for i in envs)
+    assert 'PIP_NO_CACHE_DIR="1"' in lines[envs[0]] and envs[0] < install
+    assert not any("PIP_NO_CACHE_DIR" in lines[i] for i in envs[1:])
 
 
 def test_uv_installer_gets_its_own_cache_and_variables(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from imagec.backend.base import Build, BuildRequest, BuildResult
-from imagec.backend.engine import digestcache, fingerprint
+from imagec.backend.engine import digestcache, fingerprint, option_labels
 from imagec.backend.engine.buildlog import BuildLog
 from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, oci_labels
 from imagec.backend.engine.platforms import check_several, target_platforms
@@ -92,6 +92,7 @@ def run_build(
     if inputs:
         labels[BUILD_INPUTS] = inputs
     labels.update(dict(request.labels))
+    labels = option_labels.to_pass(labels, build.plan)
     params = BuildParams(
         build_file=context.build_file,
         labels=labels,
