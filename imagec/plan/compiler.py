@@ -3,10 +3,16 @@
 Order (least to most frequently changed)::
 
     FROM base            ARG build args        ENV defaults + environment
-    RUN base-image check RUN apt-get           RUN install imagec runtime
+    RUN apt-get          RUN base-image check  RUN create user   WORKDIR
+    RUN install imagec runtime
     COPY+RUN one layer per requirements source (stack, integrations, lock, file, list)
-    COPY stack config    RUN create user       WORKDIR
-    COPY source          USER                  LABEL    ENTRYPOINT / CMD
+    COPY stack config    COPY source           COPY build.json   LABEL
+    USER                 ENTRYPOINT / CMD
+
+After the install steps comes only what needs them or may change more often (build steps, the
+stack configuration, the source, the build record): every instruction there runs again on each
+requirement change (on podman, one more layer commit). WORKDIR waits for build steps placed
+``after: requirements``, which run in the base image's working directory.
 """
 
 from __future__ import annotations

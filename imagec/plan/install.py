@@ -84,8 +84,8 @@ def install_step_parts(
     secrets: list[BuildSecret], installer: str, cache: bool
 ) -> tuple[tuple[Mount, ...], list[str]]:
     """The mounts and the secret prelude lines of every install step (the cache needs no
-    prelude: pip's PIP_NO_CACHE_DIR is set only after the install steps, uv is told
-    ``--link-mode copy``)."""
+    prelude: pip is given ``--cache-dir``, which wins over the image's PIP_NO_CACHE_DIR, uv
+    is told ``--link-mode copy``)."""
     mounts: list[Mount] = []
     prelude: list[str] = []
     for secret in secrets:
