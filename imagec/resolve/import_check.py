@@ -11,6 +11,9 @@ way the image's default command searches them. Then, per import:
   cannot import (a ``src/`` package below the source root, its pipeline file run by path because
   it has no module name; by module, the command imports from ``src/``): an error when the
   import runs whenever the module is imported, else a hint;
+- a module reached through a symbolic link that, in the image, leads nowhere in the project
+  (an absolute target, or one climbing out of the source root: the context archives links as
+  links, never followed): an error like the others, naming the link, never its target;
 - ``importlib.import_module(...)`` and friends: a hint, the check cannot see them;
 - third-party: a hint when no requirement source names the distribution that provides it in
   the running environment (``importlib.metadata.packages_distributions()``), never an error.
@@ -38,6 +41,8 @@ from imagec.spec.imports import Graph, Import, find_module, follow
 # How far above the source root a misplaced local module is looked for (stat only).
 _LEVELS_ABOVE = 3
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# Links followed on one path before it counts as a loop (Linux's own limit).
+_MAX_LINKS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +116,17 @@ def _findings(
             rel = _inside(where, root)
             if rel is None:
                 continue  # found beside the pipeline file, outside the root: FILE form only
-            if ignore is not None and not _sent(ignore[0], rel):
+            link, reached = _in_image(root, rel)
+            if link is not None:
+                # The context keeps links as links: in the image this one points at nothing of
+                # the project's (its target is not named: it is a host path).
+                add(
+                    imp,
+                    f"'{imp.module}' is not in the image: {link} is a symbolic link out of the "
+                    "source root: the build context sends the link, not what it points to",
+                    True,
+                )
+            elif ignore is not None and not all(_sent(ignore[0], p) for p in {rel, reached}):
                 add(imp, f"'{imp.module}' is excluded from the image by {ignore[1]}", True)
             continue
         if top in graph.modules:
@@ -147,6 +162,40 @@ def _findings(
                 )
             )
     return out
+
+
+def _in_image(root: Path, rel: str) -> tuple[str | None, str]:
+    """``rel`` (below ``root``) as the image resolves it. The build context archives symbolic
+    links as links, never followed, so in the image one leads into the project only when its
+    target is relative and stays inside the source root: (None, the path reached), else (the
+    link that does not, where it sits below the root, and "")."""
+    parts = rel.split("/")
+    done: list[str] = []
+    link = ""  # the last link followed: a `..` of its target may climb out of the root
+    links = 0
+    while parts:
+        name = parts.pop(0)
+        if name in ("", "."):
+            continue
+        if name == "..":
+            if not done:
+                return link or rel, ""
+            done.pop()
+            continue
+        here = root.joinpath(*done, name)
+        if not here.is_symlink():
+            done.append(name)
+            continue
+        links += 1
+        link = "/".join([*done, name])
+        try:
+            target = os.readlink(here)
+        except OSError:
+            return link, ""
+        if links > _MAX_LINKS or target.startswith("/"):
+            return link, ""
+        parts = target.split("/") + parts
+    return None, "/".join(done)
 
 
 def _sent(matcher: IgnoreMatcher, rel: str) -> bool:
