@@ -33,6 +33,9 @@ def write_spec(directory: Path, base: str, platform: list[str] | None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     spec = {"image_name": "imagec-test/multi", "base_image": base, "copy_stack": False}
     spec["command"] = COMMAND
+    # No wheel of this checkout in the image: the tree may change between two builds of a test
+    # (which would change the content hash), and pip under emulation is slow.
+    spec["install_imagec"] = False
     if platform is not None:
         spec["platform"] = platform
     path = directory / "imagec.json"
