@@ -11,17 +11,26 @@ fails early, saying what is missing, instead of a cryptic "pip: not found" steps
 
 The managed Python is a python-build-standalone build installed by uv (copied from its
 official image, pinned to the version imagec installs elsewhere), linked as ``python`` and
-``python3``, with pip.
+``python3``, with pip. Where it comes from is uv's to decide, from its own environment
+variables, which a spec sets as build args (no credential: they stay in the image's history)
+or as build secrets (:data:`DOWNLOAD_ENV`; a netrc secret authenticates the mirror too)::
+
+    RUN --mount=type=secret,id=pbs_mirror ["/bin/sh", "-c", "set -e; UV_PYTHON_INSTALL_MIRROR=
+        \\"$(cat /run/secrets/pbs_mirror)\\"; export UV_PYTHON_INSTALL_MIRROR; ...; uv python ..."]
 """
 
 from __future__ import annotations
 
-from imagec.model.spec import Spec
-from imagec.plan.ir import Copy, Origin, Run, Step
+from imagec.model.spec import BuildSecret, Spec
+from imagec.plan.ir import Copy, Mount, Origin, Run, Step
+from imagec.resolve.secrets import secret_target
 
 # The uv of the install steps (compiler.UV_REQUIREMENT), as its official image.
 UV_IMAGE = "ghcr.io/astral-sh/uv:0.9.30"
 MANAGED_DIR = "/opt/imagec/python"
+# uv's variables for where Python downloads come from: a mirror of python-build-standalone's
+# releases, and a downloads list (needed for builds uv does not know the sha256 of).
+DOWNLOAD_ENV = ("UV_PYTHON_INSTALL_MIRROR", "UV_PYTHON_DOWNLOADS_JSON_URL")
 
 
 def base_check(image: str, python_version: str | None) -> str:
@@ -51,11 +60,35 @@ def base_check(image: str, python_version: str | None) -> str:
     return script
 
 
+def download_secrets(spec: Spec) -> list[BuildSecret]:
+    """The secrets the download sees: ``env`` secrets named for :data:`DOWNLOAD_ENV`, and each
+    netrc secret no build step claims (the install steps get those too: the download is one)."""
+    claimed = {
+        sid for step in spec.build_steps if not isinstance(step, str) for sid in step.secrets
+    }
+    return [
+        s
+        for s in spec.secrets
+        if s.env_name in DOWNLOAD_ENV or (s.kind == "netrc" and s.id not in claimed)
+    ]
+
+
 def managed_python(spec: Spec, where: Origin) -> list[Step]:
     """uv, then the Python of ``python_version`` with pip, as ``python`` and ``python3``."""
     version = spec.effective_python_version
+    secrets = download_secrets(spec)
+    mounts = tuple(
+        Mount("secret", target=secret_target(s) if s.kind == "netrc" else None, id=s.id)
+        for s in secrets
+    )
+    # Read into this step's environment only, as the install steps do (install.py).
+    reads = "".join(
+        f'{s.env_name}="$(cat {secret_target(s)})"; export {s.env_name}; '
+        for s in secrets
+        if s.env_name
+    )
     script = (
-        f"set -e; export UV_PYTHON_INSTALL_DIR={MANAGED_DIR}; "
+        f"set -e; {reads}export UV_PYTHON_INSTALL_DIR={MANAGED_DIR}; "
         f"uv python install --no-bin {version}; "
         f"p=$(uv python find --managed-python --no-project {version}); "
         'ln -sf "$p" /usr/local/bin/python3; ln -sf "$p" /usr/local/bin/python; '
@@ -63,5 +96,5 @@ def managed_python(spec: Spec, where: Origin) -> list[Step]:
     )
     return [
         Copy(where, ("/uv",), "/usr/local/bin/uv", from_image=UV_IMAGE),
-        Run(where, ("/bin/sh", "-c", script)),
+        Run(where, ("/bin/sh", "-c", script), mounts=mounts),
     ]
