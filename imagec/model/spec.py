@@ -576,8 +576,9 @@ class Spec(StrictModel):
         False,
         description="Install the Python of `python_version` with uv (a standalone build) "
         "into a base image that has none, with pip, as `python` and `python3` on PATH. Set by "
-        "`cuda`. uv downloads it from python-build-standalone's releases, or from the "
-        "`UV_PYTHON_INSTALL_MIRROR` build arg.",
+        "`cuda`. uv downloads it from python-build-standalone's releases, or where uv's "
+        "`UV_PYTHON_INSTALL_MIRROR` and `UV_PYTHON_DOWNLOADS_JSON_URL` say: build args, or "
+        "secrets of those names for URLs with credentials (a `netrc` secret works too).",
     )
     cuda: CudaVersion | None = Field(
         None,
