@@ -1,7 +1,7 @@
 """A multi-platform image: podman builds a manifest list, docker refuses before its engine.
 
 The spec lists ``linux/amd64`` and ``linux/arm64`` and builds on a local manifest list of the
-``python`` stand-in and its arm64 twin (``support.baseimages.ensure_multi_base``: mmdebstrap
+``python`` stand-in and its arm64 twin (``support.baseimages.multi_base``: mmdebstrap
 ``--architectures=arm64`` under QEMU, cached). RUN steps of the arm64 build, and the arm64
 image's container, run under QEMU's user emulation (``qemu-user-static``, registered with
 binfmt_misc); without it the podman tests skip saying so (fail under
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.baseimages import BaseImages, ensure_multi_base
+from support.baseimages import BaseImages, multi_base, remove_list
 from support.builds import BUILT, build_tagged
 from support.cli import run_imagec
 from support.containers import run_container
@@ -44,11 +45,20 @@ def write_spec(directory: Path, base: str, platform: list[str] | None) -> Path:
 
 
 @pytest.fixture(scope="module")
-def multi_base(podman_engine: Engine, podman_images: BaseImages) -> str:
+def multi(podman_engine: Engine, podman_images: BaseImages) -> Iterator[str]:
     started = time.monotonic()
-    base = ensure_multi_base(podman_engine, podman_images)
-    print(f"multi-platform base ready in {time.monotonic() - started:.1f} s")
-    return base
+    with multi_base(podman_engine, podman_images) as base:
+        print(f"multi-platform base ready in {time.monotonic() - started:.1f} s")
+        yield base
+
+
+@pytest.fixture
+def lists(podman_engine: Engine) -> Iterator[list[str]]:
+    """Tags of manifest lists a test built, removed after it (see ``remove_list``)."""
+    refs: list[str] = []
+    yield refs
+    for ref in refs:
+        remove_list(podman_engine, ref)
 
 
 def instances(engine: Engine, ref: str) -> dict[str, str]:
@@ -72,11 +82,12 @@ def list_id(engine: Engine, ref: str) -> str:
 
 @pytest.mark.engine
 def test_podman_builds_a_manifest_list_with_an_image_per_platform(
-    podman_engine: Engine, multi_base: str, tmp_path: Path
+    podman_engine: Engine, multi: str, lists: list[str], tmp_path: Path
 ) -> None:
-    spec = write_spec(tmp_path / "project", multi_base, PLATFORMS)
+    spec = write_spec(tmp_path / "project", multi, PLATFORMS)
     started = time.monotonic()
     result, tag = build_tagged(podman_engine, spec)
+    lists.append(tag)
     first = time.monotonic() - started
     assert result.stdout.startswith("built: "), result.stdout
     built_id = BUILT.match(result.stdout.strip()).group(2)
@@ -113,10 +124,11 @@ def test_podman_builds_a_manifest_list_with_an_image_per_platform(
 
 @pytest.mark.engine
 def test_the_platform_flag_builds_a_list_of_an_unpinned_spec(
-    podman_engine: Engine, multi_base: str, tmp_path: Path
+    podman_engine: Engine, multi: str, lists: list[str], tmp_path: Path
 ) -> None:
-    spec = write_spec(tmp_path / "project", multi_base, None)
+    spec = write_spec(tmp_path / "project", multi, None)
     result, tag = build_tagged(podman_engine, spec, "--platform", "linux/arm64, linux/amd64")
+    lists.append(tag)
     assert result.stdout.startswith("built: "), result.stdout
     assert set(instances(podman_engine, tag)) == set(PLATFORMS)
     # The flag's platforms are build inputs: recorded on the images, so a build without the

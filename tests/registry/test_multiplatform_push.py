@@ -10,10 +10,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from support.baseimages import BaseImages, ensure_multi_base
+from support.baseimages import BaseImages, multi_base, remove_list
 from support.cli import cli_env, run_imagec
 from support.engines import Engine
-from support.registry import RunningRegistry, remove_local
+from support.registry import RunningRegistry
 
 from imagec.backend.engine.platforms import platform_of
 
@@ -54,7 +54,13 @@ def test_podman_pushes_the_list_and_every_image(
     podman_images: BaseImages,
     tmp_path: Path,
 ) -> None:
-    base = ensure_multi_base(podman_engine, podman_images)
+    with multi_base(podman_engine, podman_images) as base:
+        build_and_push(registry, podman_login, podman_engine, base, tmp_path)
+
+
+def build_and_push(
+    registry: RunningRegistry, login: dict[str, str], engine: Engine, base: str, tmp_path: Path
+) -> None:
     root = tmp_path / "project"
     (root / ".imagec").mkdir(parents=True)
     (root / "run_id.txt").write_text(uuid.uuid4().hex)  # content no other run pushed
@@ -75,8 +81,8 @@ def test_podman_pushes_the_list_and_every_image(
             }
         )
     )
-    env = cli_env({**podman_login, "XDG_CACHE_HOME": str(tmp_path / "cache")})
-    argv = ["build", str(spec), "--backend", "podman", "--url", podman_engine.url]
+    env = cli_env({**login, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    argv = ["build", str(spec), "--backend", "podman", "--url", engine.url]
     argv += ["-O", "network=host"]
     result = run_imagec(*argv, env=env)
     ref = result.stdout.split()[-1] if result.returncode == 0 else ""
@@ -100,4 +106,4 @@ def test_podman_pushes_the_list_and_every_image(
         assert "pushing" not in again.stderr
     finally:
         if ref:
-            remove_local(podman_engine, ref)
+            remove_list(engine, ref)

@@ -36,7 +36,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -368,15 +368,21 @@ def foreign_tarballs() -> Tarballs:
     return _built_once(result, "python.tar", foreign_mmdebstrap_argv)
 
 
-def ensure_multi_base(engine: Engine, images: BaseImages) -> str:
+@contextlib.contextmanager
+def multi_base(engine: Engine, images: BaseImages) -> Iterator[str]:
     """On podman: ``python-arm64`` imported and the manifest list :data:`MULTI_IMAGE` of it
-    and ``images.python``, both removed when the engine stops. Returns the list's name."""
+    and ``images.python``; yields the list's name and removes both afterwards.
+
+    Lists are removed with ``podman manifest rm`` (:func:`remove_list`): removing one through
+    the Docker-compatible API resolves its name to this machine's platform's image, which here
+    is the ``python`` base itself, and removes that instead."""
     assert engine.kind == "podman", "a manifest list in docker's image store"
     reason = emulation_missing()
     if reason is not None:
         unavailable(reason)
     tarballs = foreign_tarballs()
     changes = _image_changes("python", tarballs)
+    remove_list(engine, MULTI_IMAGE)  # left by an interrupted session
     steps = [
         ["import", "--os", "linux", "--arch", FOREIGN_ARCH, "--quiet",
          *(arg for change in changes for arg in ("--change", change)),
@@ -385,9 +391,21 @@ def ensure_multi_base(engine: Engine, images: BaseImages) -> str:
         ["manifest", "add", MULTI_IMAGE, f"containers-storage:{images.python}"],
         ["manifest", "add", MULTI_IMAGE, f"containers-storage:{PYTHON_ARM64_IMAGE}"],
     ]  # fmt: skip
-    engine.keep_until_stop(PYTHON_ARM64_IMAGE, MULTI_IMAGE)
-    for argv in steps:
-        proc = engine.podman(*argv)
+    try:
+        for argv in steps:
+            proc = engine.podman(*argv)
+            if proc.returncode != 0:
+                raise RuntimeError(f"podman {' '.join(argv)}: {proc.stderr.strip()}")
+        yield MULTI_IMAGE
+    finally:
+        remove_list(engine, MULTI_IMAGE)
+        engine.podman("rmi", PYTHON_ARM64_IMAGE)
+
+
+def remove_list(engine: Engine, ref: str) -> None:
+    """Remove the manifest list ``ref`` names, if there is one (not the images in it)."""
+    proc = engine.podman("manifest", "exists", ref)
+    if proc.returncode == 0:
+        proc = engine.podman("manifest", "rm", ref)
         if proc.returncode != 0:
-            raise RuntimeError(f"podman {' '.join(argv)}: {proc.stderr.strip()}")
-    return MULTI_IMAGE
+            raise RuntimeError(f"podman manifest rm {ref}: {proc.stderr.strip()}")
