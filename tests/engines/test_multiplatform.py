@@ -167,3 +167,18 @@ def test_a_platform_list_over_a_pinned_base_is_refused(backend: str, tmp_path: P
         assert "pins the base image to one" in lines[0]
     else:
         assert "--backend podman" in lines[0]
+
+
+def test_the_build_log_follows_each_platforms_steps() -> None:
+    from imagec.backend.engine.buildlog import BuildLog
+
+    events: list[tuple[str, object]] = []
+    log = BuildLog(lambda kind, value: events.append((kind, value)), origins=["a", "b"])
+    for platform in PLATFORMS:  # buildah's multi-platform log prefixes each step line
+        log.feed({"stream": f"[{platform}] STEP 1/2: FROM base\n"})
+        log.feed({"stream": f"[{platform}] STEP 2/2: RUN true\n"})
+    log.finish()
+    steps = [value for kind, value in events if kind == "step"]
+    assert [(s.number, s.total, s.instruction) for s in steps] == [
+        (1, 2, "FROM base"), (2, 2, "RUN true"), (1, 2, "FROM base"), (2, 2, "RUN true"),
+    ]  # fmt: skip
