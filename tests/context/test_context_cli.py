@@ -52,3 +52,51 @@ def test_invalid_pattern_names_file_and_line(tmp_path: Path, capsys) -> None:
     (tmp_path / ".dockerignore").write_text("ok\n[unclosed\n")
     assert main(["context", str(tmp_path), "--list"]) == 2
     assert capsys.readouterr().err.startswith(f"{tmp_path / '.dockerignore'}:2")
+
+
+PLAIN_FORMS = [
+    ["DIR", "--tar", "OUT"],
+    ["DIR", "--tar=OUT"],
+    ["--tar", "OUT", "DIR"],
+    ["DIR", "--tar", "-"],
+    ["-", "--list"],
+    ["DIR"],
+    ["DIR", "--list"],
+    ["DIR", "--hash", "--file", "Dockerfile.dev", "--dockerignore=x.ignore"],
+    ["a=b", "--file=c=d", "--tar", "e"],
+]
+OTHER_FORMS = [
+    [],
+    ["-h"],
+    ["DIR", "--ta", "OUT"],
+    ["DIR", "--tar"],
+    ["DIR", "--tar="],
+    ["DIR", "--tar", "-x"],
+    ["DIR", "--tar", "--list"],
+    ["DIR", "--list=yes"],
+    ["DIR", "--tar", "A", "--tar", "B"],
+    ["DIR", "--tar", "OUT", "--hash"],
+    ["DIR", "OTHER"],
+    ["--", "DIR"],
+    ["DIR", "--import"],
+    ["DIR", "--stack", "s"],
+    ["-1"],
+]
+
+
+@pytest.mark.parametrize("argv", PLAIN_FORMS, ids=" ".join)
+def test_plain_forms_parse_as_argparse_does(argv: list[str]) -> None:
+    """The start-up shortcut for `imagec context` agrees with the full parser it skips."""
+    from imagec.cli.commands.context import plain_args
+    from imagec.cli.parser import build_parser
+
+    got = plain_args(argv)
+    assert got is not None
+    assert vars(got) == vars(build_parser().parse_args(["context", *argv]))
+
+
+@pytest.mark.parametrize("argv", OTHER_FORMS, ids=" ".join)
+def test_other_forms_are_left_to_argparse(argv: list[str]) -> None:
+    from imagec.cli.commands.context import plain_args
+
+    assert plain_args(argv) is None

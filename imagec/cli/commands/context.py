@@ -7,17 +7,67 @@ prints the content hash; for a spec, the source root and ignore file in use go t
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, BinaryIO
 
 from imagec.context.selection import select_context
 from imagec.context.tarball import write_context_tar
 from imagec.context.walk import ContextEntry
 from imagec.errors import SpecError
 from imagec.util.fsutil import TreeReader, without_outputs, write_target
+
+if TYPE_CHECKING:
+    import argparse
+
+# The forms plain_args takes: option -> its attribute, and whether it takes a value.
+_PLAIN = {
+    "--tar": ("tar", True),
+    "--list": ("list", False),
+    "--hash": ("hash", False),
+    "--file": ("file", True),
+    "--dockerignore": ("dockerignore", True),
+}
+
+
+def plain_args(argv: list[str]) -> SimpleNamespace | None:
+    """The arguments of ``imagec context`` parsed without argparse, for its plain forms:
+    one ROOT_OR_SPEC and each of ``--tar OUT``, ``--list``, ``--hash``, ``--file F``,
+    ``--dockerignore F`` at most once (``--opt=value`` too). Anything else (help, an
+    abbreviation, ``--``, a value starting with ``-``, two of --tar/--list/--hash) is None:
+    the full parser then takes it, with its errors."""
+    found: dict[str, str | bool] = {}
+    target = None
+    words = iter(argv)
+    for word in words:
+        if not word.startswith("-") or word == "-":
+            if target is not None:
+                return None
+            target = word
+            continue
+        option, equals, value = word.partition("=")
+        if option not in _PLAIN or option in found:
+            return None
+        takes_value = _PLAIN[option][1]
+        if takes_value and not equals:
+            value = next(words, "")
+        if takes_value != bool(value) or (value.startswith("-") and value != "-"):
+            return None
+        found[option] = value or True
+    if target is None or sum(o in found for o in ("--tar", "--list", "--hash")) > 1:
+        return None
+    return SimpleNamespace(
+        command="context",
+        target=target,
+        import_module=False,
+        stack=None,
+        **{
+            attr: found.get(option, None if takes else False)
+            for option, (attr, takes) in _PLAIN.items()
+        },
+    )
 
 
 def _leave_out(entries: Iterator[ContextEntry], out: str) -> Iterator[ContextEntry]:
@@ -35,7 +85,7 @@ def _root_tar(f: BinaryIO, root: Path, entries: Iterator[ContextEntry], out: str
         reader.close()
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace | SimpleNamespace) -> int:
     target = Path(args.target)
     if target.is_dir():
         selection = select_context(target, ignore_file=args.dockerignore, dockerfile=args.file)
@@ -52,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     return _spec_context(args, target)
 
 
-def _spec_context(args: argparse.Namespace, target: Path) -> int:
+def _spec_context(args: argparse.Namespace | SimpleNamespace, target: Path) -> int:
     # Lazy: a source root directory needs none of the compiler, and start-up is most of its time.
     from imagec.backend.buildcontext import BuildContext
     from imagec.backend.containerfile import render
