@@ -24,6 +24,7 @@ MAX_STATUS_LINE = 1024
 # A whole answer, however slowly the engine drips it (TIMEOUT is per read), as the registry
 # client bounds its requests.
 ANSWER_DEADLINE = 30.0
+NOT_HTTP = "the engine's answer is not HTTP"
 
 
 def socket_path(url: str) -> str | None:
@@ -88,7 +89,7 @@ def _answer(sock: socket.socket, what: str, timeout: float, deadline: float) -> 
             raise OSError(f"the engine's answer to {what} has headers over {MAX_HEAD} bytes")
         chunk = _recv(sock, what, timeout, deadline)
         if not chunk:
-            raise OSError(f"the engine's answer to {what} is not HTTP (it ends in the headers)")
+            raise OSError(NOT_HTTP)  # it ended before the blank line
         start = max(0, len(data) - 3)
         data += chunk
         end = data.find(b"\r\n\r\n", start)
@@ -105,7 +106,7 @@ def _answer(sock: socket.socket, what: str, timeout: float, deadline: float) -> 
         or not status_line[0].startswith(b"HTTP/")
         or not status_line[1].isdigit()
     ):
-        raise OSError(f"the engine's answer to {what} is not HTTP")
+        raise OSError(NOT_HTTP)
     length = _content_length(lines[1:], what)
     if length is not None and length > MAX_RESPONSE:
         raise OSError(f"the engine's answer to {what} is over {MAX_RESPONSE} bytes")
