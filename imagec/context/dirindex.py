@@ -53,9 +53,10 @@ Row = tuple[int, IndexedPattern, object]
 class _Buckets:
     """Patterns filed by what an entry must look like to match them."""
 
-    __slots__ = ("always", "by_first", "by_last", "by_name", "tests")
+    __slots__ = ("always", "by_first", "by_last", "by_name", "tests", "used")
 
     def __init__(self) -> None:
+        self.used = False  # whether anything is filed: the walk skips empty buckets
         self.by_name: dict[str, list[int]] = {}
         # key length -> key -> rows: a name is looked up once per distinct key length.
         self.by_first: dict[int, dict[str, list[Row]]] = {}
@@ -64,6 +65,7 @@ class _Buckets:
         self.tests: list[tuple[str, Row]] = []
 
     def add(self, how: str, key: str, row: Row) -> None:
+        self.used = True
         if how == NAME:
             self.by_name.setdefault(key, []).append(row[0])
         elif how == FIRST:
@@ -95,22 +97,29 @@ class _Buckets:
 
     def matching(self, name: str, path: str, found: list[int]) -> None:
         """Add to ``found`` the numbers of the patterns matching the entry."""
-        names = self.by_name.get(name)
-        if names is not None:
-            found += names
-        found += self.always
-        for number, pattern, residual in self.first(name):
-            if pattern.matches_child(residual, name, path):
-                found.append(number)
-        for length, keyed in self.by_last.items():
-            rows = keyed.get(path[-length:])
-            if rows is not None:
-                for number, pattern, residual in rows:
-                    if pattern.matches_child(residual, name, path):
-                        found.append(number)
-        for key, (number, pattern, residual) in self.tests:
-            if key in path and pattern.matches_child(residual, name, path):
-                found.append(number)
+        # Called for every entry of the walk, mostly with few buckets in use: each kind is
+        # looked at only when it holds something.
+        if self.by_name:
+            names = self.by_name.get(name)
+            if names is not None:
+                found += names
+        if self.always:
+            found += self.always
+        if self.by_first:
+            for number, pattern, residual in self.first(name):
+                if pattern.matches_child(residual, name, path):
+                    found.append(number)
+        if self.by_last:
+            for length, keyed in self.by_last.items():
+                rows = keyed.get(path[-length:])
+                if rows is not None:
+                    for number, pattern, residual in rows:
+                        if pattern.matches_child(residual, name, path):
+                            found.append(number)
+        if self.tests:
+            for key, (number, pattern, residual) in self.tests:
+                if key in path and pattern.matches_child(residual, name, path):
+                    found.append(number)
 
 
 class _Part:
@@ -274,10 +283,15 @@ class DirectoryIndex:
 
     def matching(self, prefix: str, name: str, path: str) -> list[int]:
         """Numbers of the patterns matching ``path`` = ``prefix + name``, unordered."""
-        directory = self.directory(prefix)
+        directory = self._cache.get(prefix) if prefix else self._top
+        if directory is None:
+            directory = self.directory(prefix)
         found: list[int] = []
-        directory.matching(name, path, found)
-        self._shared.matching(name, path, found)
-        if not directory.newline:
+        for part in directory.parts:
+            if part.buckets.used:
+                part.buckets.matching(name, path, found)
+        if self._shared.used:
+            self._shared.matching(name, path, found)
+        if self._basename.used and not directory.newline:
             self._basename.matching(name, path, found)
         return found

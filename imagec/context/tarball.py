@@ -251,34 +251,28 @@ _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 Opener = Callable[[str], "tuple[int, os.stat_result] | None"]
 
 
-def _copy_file(
-    sink: _Sink,
-    header: _Header,
-    member_name: str,
-    name: bytes,  # member_name's bytes
-    fspath: str,
-    opener: Opener | None = None,
-) -> None:
-    if opener is not None:
-        opened = opener(member_name)
-        if opened is None:
-            return
-        fd, st = opened  # the opener has checked it is a regular file
-    else:
-        try:
-            fd = os.open(fspath, _OPEN_FLAGS)
-        except (FileNotFoundError, NotADirectoryError):
-            return  # removed while archiving; Docker skips it too
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:  # replaced by a symlink since the walk
-                return
-            raise SpecError(f"cannot read file: {exc.strerror or exc}", file=fspath) from None
-        st = None
+def _open_path(fspath: str) -> tuple[int, os.stat_result] | None:
+    """Open a walked file by its path, the last component not followed (no opener given)."""
     try:
-        if st is None:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                return
+        fd = os.open(fspath, _OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # removed while archiving; Docker skips it too
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # replaced by a symlink since the walk
+            return None
+        raise SpecError(f"cannot read file: {exc.strerror or exc}", file=fspath) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None
+    return fd, st
+
+
+def _copy_file(
+    sink: _Sink, header: _Header, name: bytes, fspath: str, fd: int, st: os.stat_result
+) -> None:
+    """The member for the regular file open at ``fd`` (closed here): header, data, padding."""
+    try:
         size = st.st_size
         head = header.build(name, 0o755 if st.st_mode & 0o111 else 0o644, size, b"0", b"")
         if size <= _CHUNK:
@@ -343,7 +337,9 @@ def _write_members(
     for member_name, kind, source in members:
         name = member_name.encode("utf-8", "surrogateescape")
         if kind == FILE and isinstance(source, str):
-            _copy_file(sink, header, member_name, name, source, opener)
+            opened = opener(member_name) if opener is not None else _open_path(source)
+            if opened is not None:
+                _copy_file(sink, header, name, source, *opened)
         elif kind == DIR:
             sink.add(header.build(name + b"/", 0o755, 0, _TYPE[DIR], b""))
         elif isinstance(source, ExtraFile):
