@@ -142,7 +142,12 @@ def _padding(size: int) -> bytes:
 
 
 class _Sink:
-    """Hashes the archive and forwards it to ``fileobj`` in ~1 MiB writes."""
+    """Hashes the archive and forwards it to ``fileobj`` in ~1 MiB writes.
+
+    Members are put together in one reused buffer and files are read straight into it: no
+    bytes object per file, no joining, and no fresh memory to fault in for each write (that
+    was about a tenth of ``imagec context --tar``'s CPU time).
+    """
 
     def __init__(self, fileobj: BinaryIO | None, digest: bool = True) -> None:
         self.hash = None
@@ -152,24 +157,44 @@ class _Sink:
 
             self.hash = hashlib.sha256()
         self.write_out = fileobj.write if fileobj is not None else None
-        self.parts: list[bytes] = []
-        self.pending = 0
+        # Flushed once past _FLUSH, so there is always room for a whole _CHUNK after that.
+        self.view = memoryview(bytearray(_FLUSH + _CHUNK))
+        self.pos = 0
 
     def add(self, data: bytes) -> None:
-        self.parts.append(data)
-        self.pending += len(data)
-        if self.pending >= _FLUSH:
+        if self.pos >= _FLUSH or len(data) > len(self.view) - self.pos:
             self.flush()
+            if len(data) > _CHUNK:  # a large extra file: passed on as it is
+                self._out(data)
+                return
+        end = self.pos + len(data)
+        self.view[self.pos : end] = data
+        self.pos = end
+
+    def read_from(self, fd: int, size: int, fspath: str) -> None:
+        """Exactly ``size`` bytes read from ``fd``, then the padding to a whole block."""
+        left = size
+        while left:
+            if self.pos >= _FLUSH:
+                self.flush()
+            start = self.pos
+            got = os.readv(fd, (self.view[start : start + min(left, _CHUNK)],))
+            if not got:
+                raise SpecError("file shrank while it was being archived", file=fspath)
+            self.pos = start + got
+            left -= got
+        self.add(_ZERO_BLOCK[: -size % BLOCK])
 
     def flush(self) -> None:
-        if self.parts:
-            data = b"".join(self.parts)
-            self.parts.clear()
-            self.pending = 0
-            if self.hash is not None:
-                self.hash.update(data)
-            if self.write_out is not None:
-                self.write_out(data)
+        if self.pos:
+            self._out(self.view[: self.pos])
+            self.pos = 0
+
+    def _out(self, data: bytes | memoryview) -> None:
+        if self.hash is not None:
+            self.hash.update(data)
+        if self.write_out is not None:
+            self.write_out(data)
 
     def close(self) -> str:
         self.flush()
@@ -274,29 +299,8 @@ def _copy_file(
     """The member for the regular file open at ``fd`` (closed here): header, data, padding."""
     try:
         size = st.st_size
-        head = header.build(name, 0o755 if st.st_mode & 0o111 else 0o644, size, b"0", b"")
-        if size <= _CHUNK:
-            data = os.read(fd, size)
-            while len(data) < size:
-                more = os.read(fd, size - len(data))
-                if not more:
-                    raise SpecError("file shrank while it was being archived", file=fspath)
-                data += more
-            sink.parts += (head, data, _ZERO_BLOCK[: -size % BLOCK])
-            sink.pending += BLOCK + size
-            if sink.pending >= _FLUSH:
-                sink.flush()
-            return
-        sink.add(head)
-        sink.flush()
-        left = size
-        while left:
-            data = os.read(fd, min(_CHUNK, left))
-            if not data:
-                raise SpecError("file shrank while it was being archived", file=fspath)
-            left -= len(data)
-            sink.add(data)
-        sink.add(_padding(size))
+        sink.add(header.build(name, 0o755 if st.st_mode & 0o111 else 0o644, size, b"0", b""))
+        sink.read_from(fd, size, fspath)
     finally:
         os.close(fd)
 

@@ -212,3 +212,23 @@ def test_memory_stays_bounded_for_large_files(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert len(digest) == 64
     assert peak < 8 * 1024 * 1024
+
+
+def test_sizes_around_blocks_and_buffer_round_trip(tmp_path: Path) -> None:
+    """Files and extra files around the block size and the 1 MiB read/flush sizes."""
+    mib = 1 << 20
+    sizes = [0, 1, 511, 512, 513, mib - 1, mib, mib + 1, 3 * mib + 7]
+    root = tmp_path / "root"
+    root.mkdir()
+    for i, size in enumerate(sizes):
+        (root / f"f{i:02}").write_bytes(bytes([i + 1]) * size)
+    extra = {"x/big": bytes(range(256)) * (8 * 1024 + 3), "x/small": b"s"}
+    data = archive(root, extra=extra)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for i, size in enumerate(sizes):
+            member = tar.extractfile(f"f{i:02}")
+            assert member is not None and member.read() == bytes([i + 1]) * size
+        for name, content in extra.items():
+            member = tar.extractfile(name)
+            assert member is not None and member.read() == content
+    assert len(data) % 512 == 0
