@@ -33,7 +33,9 @@ from support.package_index import PackageIndex, write_probe_wheel
 from support.python_mirror import PythonMirror, ensure_uv_image, standin_archive
 
 import imagec
+from imagec.plan.ir import From
 from imagec.plan.python import MANAGED_DIR
+from imagec.project import load_project
 
 pytestmark = pytest.mark.engine
 
@@ -189,3 +191,47 @@ def test_managed_python_on_a_base_without_python_runs_a_pipeline_and_is_reused(
     assert mirror.archive_downloads() == 1
     ran = run_container(engine, changed_tag)
     assert ran.stdout == f"pipeline changed, on {archive.version} {probe} 1.0 3\n"
+
+
+def test_cuda_in_one_line_builds_on_a_stand_in_cuda_base(
+    engine: Engine, engine_images: BaseImages, mirror: PythonMirror, tmp_path: Path
+) -> None:
+    """``cuda: "12.4"`` picks NVIDIA's runtime image, which has no Python, and installs the
+    managed Python on it. NVIDIA's image cannot be pulled here: the test engines' Debian base
+    without Python stands in for it under its name (a Debian, not Ubuntu, root filesystem; no
+    CUDA libraries, no GPU), so what is built is imagec's part: FROM that name, uv, Python."""
+    ensure_uv_image(engine)
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login ci password {PASSWORD}\n")
+    root = tmp_path / "project"
+    root.mkdir()
+    spec = root / "imagec.json"
+    fields = {
+        "image_name": f"{TEST_REPOSITORY}/cuda-{uuid.uuid4().hex[:8]}",
+        "cuda": "12.4",
+        "python_version": "3.12",
+        "copy_stack": False,
+        "install_stack_requirements": False,
+        "install_imagec": False,
+        "copy_source": False,
+        "secrets": [{"id": "netrc", "kind": "netrc"}],
+        "build_args": {
+            "UV_PYTHON_INSTALL_MIRROR": mirror.url,
+            "UV_PYTHON_DOWNLOADS_JSON_URL": mirror.downloads_json_url,
+        },
+    }
+    spec.write_text(json.dumps(fields))
+    base = load_project(str(spec)).plan.steps[0]
+    assert isinstance(base, From) and base.image.startswith("nvidia/cuda:12.4.")
+    # podman names an unqualified image in full, as it does python:3.11-slim.
+    local = base.image if engine.kind == "docker" else f"docker.io/{base.image}"
+    repo, _, version = local.rpartition(":")
+    engine.docker_client().images.get(engine_images.nopython).tag(repo, version)
+    engine.keep_until_stop(local)
+
+    _, tag = build_tagged(engine, spec, "--secret", f"id=netrc,src={netrc}")
+    assert mirror.archive_downloads() == 1
+    script = "python --version; python3 -m pip --version"
+    lines = run_container(engine, tag, ["-c", script], entrypoint=["sh"]).stdout.split("\n")
+    assert lines[0] == f"Python {mirror.archive.version}"
+    assert lines[1].startswith("pip ") and f"{MANAGED_DIR}/" in lines[1]

@@ -48,6 +48,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import tarfile
 import tempfile
 import threading
@@ -399,7 +400,7 @@ def _uv_binaries() -> Path:
         return target
     with tempfile.TemporaryDirectory(prefix="imagec-uv-image-") as tmp:
         proc = subprocess.run(
-            ["python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
              "--platform", "musllinux_1_1_x86_64", "--python-version", "3.11",
              "-d", tmp, UV_REQUIREMENT],
             capture_output=True, text=True, check=False, timeout=300,
