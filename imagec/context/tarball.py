@@ -157,8 +157,9 @@ class _Sink:
 
             self.hash = hashlib.sha256()
         self.write_out = fileobj.write if fileobj is not None else None
-        # Flushed once past _FLUSH, so there is always room for a whole _CHUNK after that.
-        self.view = memoryview(bytearray(_FLUSH + _CHUNK))
+        # Flushed once past _FLUSH, so there is always room for a member of a whole _CHUNK
+        # (header, data, padding) after that.
+        self.view = memoryview(bytearray(_FLUSH + _CHUNK + 2 * BLOCK))
         self.pos = 0
 
     def add(self, data: bytes) -> None:
@@ -299,8 +300,24 @@ def _copy_file(
     """The member for the regular file open at ``fd`` (closed here): header, data, padding."""
     try:
         size = st.st_size
-        sink.add(header.build(name, 0o755 if st.st_mode & 0o111 else 0o644, size, b"0", b""))
-        sink.read_from(fd, size, fspath)
+        head = header.build(name, 0o755 if st.st_mode & 0o111 else 0o644, size, b"0", b"")
+        if size > _CHUNK or len(head) != BLOCK:  # large, or a pax header before
+            sink.add(head)
+            sink.read_from(fd, size, fspath)
+            return
+        # Most files: what sink.add and sink.read_from do, inline (this runs once per file).
+        if sink.pos >= _FLUSH:
+            sink.flush()
+        view, start = sink.view, sink.pos + BLOCK
+        view[sink.pos : start] = head
+        end = start + size
+        while start < end:
+            got = os.readv(fd, (view[start:end],))
+            if not got:
+                raise SpecError("file shrank while it was being archived", file=fspath)
+            start += got
+        sink.pos = end + (-size % BLOCK)
+        view[end : sink.pos] = _ZERO_BLOCK[: sink.pos - end]
     finally:
         os.close(fd)
 
