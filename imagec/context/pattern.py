@@ -547,6 +547,15 @@ class IgnoreMatcher:
         hits = self._index.matching(path[: slash + 1], path[slash + 1 :], path)
         return self._decide(hits, parent or 0)
 
+    def match_entry(
+        self, prefix: str, name: str, path: str, parent: MatchState | None
+    ) -> tuple[bool, MatchState]:
+        """:meth:`match_child` for ``path`` = ``prefix + name`` (``prefix`` "" or ending in
+        "/"), when the caller has the parts at hand: the walk, once per entry."""
+        if parent is None and prefix:
+            return self._match_without_parent_results(path)
+        return self._decide(self._index.matching(prefix, name, path), parent or 0)
+
     def _decide(self, hits: list[int], parent: MatchState) -> tuple[bool, MatchState]:
         exceptions = self._exceptions
         inherited = self._parent_numbers(parent) if parent else []

@@ -82,11 +82,12 @@ def walk_context(
     while stack:
         entries, prefix, state = stack[-1]
         for entry in entries:
-            rel = prefix + entry.name
+            name = entry.name
+            rel = prefix + name
             is_dir = entry.is_dir(follow_symlinks=False)
             child_state: MatchState | None = None
             if use is not None:
-                skip, child_state = use.match_child(rel, state)
+                skip, child_state = use.match_entry(prefix, name, rel, state)
                 if skip and rel not in kept:
                     if is_dir and (
                         (use.has_exceptions and use.may_descend(rel)) or rel in kept_parents
