@@ -30,7 +30,9 @@ def test_uv_by_default_bootstrapped_once_before_the_first_install(tmp_path: Path
     # pip from the spec's own index, one binary wheel, nothing else.
     assert bootstrap[:4] == ["python", "-m", "pip", "install"]
     assert bootstrap[-4:] == ["--no-deps", "--only-binary", ":all:", UV_REQUIREMENT]
-    assert bootstrap[4:6] == ["--index-url", "https://mirror.example/simple"]
+    # The mounted cache named: it wins over the image's PIP_NO_CACHE_DIR.
+    assert bootstrap[4:6] == ["--cache-dir", "/root/.cache/pip"]
+    assert bootstrap[6:8] == ["--index-url", "https://mirror.example/simple"]
     installs = [a for a in argvs if "-r" in a]
     assert len(installs) == 2 and all(
         a[:6] == ["python", "-m", "uv", "pip", "install", "--system"] for a in installs
