@@ -348,6 +348,24 @@ def test_inspect_reads_build_info_and_labels_without_running(
     assert info["spec"]["user"] == "trainer"
     assert info["imagec_version"] == info["labels"]["dev.imagec.version"]
     assert built.tag.endswith(info["labels"]["dev.imagec.content-hash"][:16])
+    # The record is the image's label: no container is created to read the file.
+    client = engine.docker_client()
+    record = json.loads(client.images.get(built.tag).labels["dev.imagec.build-info"])
+    assert record == {k: info[k] for k in ("imagec_version", "ir_digest", "spec")}
+    assert "dev.imagec.build-info" not in info["labels"]
+    # An image without it (built before the label existed) is read from the file, alike.
+    older = "localhost/imagec-test/no-record:1"
+    container = client.containers.create(built.tag, command=["true"])
+    try:
+        container.commit(*older.rsplit(":", 1), changes=['LABEL "dev.imagec.build-info"=""'])
+    finally:
+        container.remove()
+    try:
+        result = run_imagec("inspect", older, *url, env=builds.env)
+        assert result.returncode == 0, result.stderr
+        assert {**json.loads(result.stdout), "id": ""} == {**info, "id": ""}
+    finally:
+        client.images.remove(older, force=True)
     base = run_imagec("inspect", engine_images.python, *url, env=builds.env)
     assert base.returncode == 2
     assert base.stderr.startswith("imagec: error: ") and "not built by imagec" in base.stderr

@@ -12,6 +12,7 @@ import json
 import tarfile
 from typing import Any
 
+from imagec.backend.engine.labels import BUILD_INFO as BUILD_INFO_LABEL
 from imagec.backend.engine.session import EngineSession
 from imagec.errors import EngineError, SpecError
 from imagec.runtime.buildinfo import BUILD_INFO
@@ -31,10 +32,29 @@ def inspect_image(session: EngineSession, ref: str) -> dict[str, Any]:
             raise EngineError(reason) from None
     if image is None:
         raise EngineError(missing)
+    # The record is shown as the answer's own fields, not again among the labels.
+    labels = {k: v for k, v in image.labels.items() if k != BUILD_INFO_LABEL}
+    record = _label_record(image.labels)
+    if record is not None:  # one request: the image's JSON carries the build record
+        return {**record, "labels": labels, "id": image.id}
+    # Built before the label existed (or its record was too long for one): the file, through
+    # a container created, never started, and removed.
     archive = session.read_file(image.id, BUILD_INFO)
     if archive is None:
         raise SpecError(f"{ref} was not built by imagec (it has no {BUILD_INFO})")
-    return {**json.loads(_only_file(archive)), "labels": image.labels, "id": image.id}
+    return {**json.loads(_only_file(archive)), "labels": labels, "id": image.id}
+
+
+def _label_record(labels: dict[str, str]) -> dict[str, Any] | None:
+    """The build record an image's ``dev.imagec.build-info`` label holds, or None."""
+    text = labels.get(BUILD_INFO_LABEL)
+    if text is None:
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def registry_host(ref: str) -> str | None:
@@ -47,7 +67,8 @@ def registry_host(ref: str) -> str | None:
 
 def inspect_remote(engine: str, ref: str) -> dict[str, Any]:
     """An image the engine does not have, read from its registry without pulling it: the
-    manifest and the config's labels (the provenance imagec records), with the engine's login.
+    manifest and the config's labels (the provenance imagec records, with the build record
+    when it is one of them), with the engine's login.
     """
     from imagec.backend.engine.labels import CONTENT_HASH
     from imagec.backend.registry import Registry
@@ -60,7 +81,8 @@ def inspect_remote(engine: str, ref: str) -> dict[str, Any]:
     if CONTENT_HASH not in remote.labels:
         raise SpecError(f"{ref} was not built by imagec (it has no {CONTENT_HASH} label)")
     return {
-        "labels": remote.labels,
+        **(_label_record(remote.labels) or {}),  # what build.json holds, when labelled
+        "labels": {k: v for k, v in remote.labels.items() if k != BUILD_INFO_LABEL},
         "id": remote.config_digest,
         "digest": remote.digest,
         "created": remote.created,
