@@ -30,16 +30,33 @@ _TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9A-Fa-f]{32,}"
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 
-REFERENCE_RE = re.compile(rf"^(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?\Z")
-NAME_RE = re.compile(rf"^{_NAME}\Z")
-_SPLIT_NAME_RE = re.compile(rf"^(?:(?P<domain>{_DOMAIN})/)?(?P<path>.+)\Z")
-_IMAGE_ID_RE = re.compile(r"^[a-f0-9]{64}\Z")
+# Compiled on first use (``_compiled``; ``REFERENCE_RE`` and the others as module attributes):
+# a compile whose spec names no image reads none of them.
+_PATTERNS = {
+    "REFERENCE_RE": rf"^(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?\Z",
+    "NAME_RE": rf"^{_NAME}\Z",
+    "_SPLIT_NAME_RE": rf"^(?:(?P<domain>{_DOMAIN})/)?(?P<path>.+)\Z",
+    "_IMAGE_ID_RE": r"^[a-f0-9]{64}\Z",
+    # os/arch[/variant], as `--platform` takes it (containerd's platforms package, lower case).
+    "PLATFORM_RE": r"^[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?\Z",
+}
 # go-digest: hex digits per algorithm, lower case.
 _DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128}
 NAME_TOTAL_LENGTH_MAX = 255
+_COMPILED: dict[str, re.Pattern[str]] = {}
 
-# os/arch[/variant], as `--platform` takes it (containerd's platforms package, lower case).
-PLATFORM_RE = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?\Z")
+
+def _compiled(name: str) -> re.Pattern[str]:
+    pattern = _COMPILED.get(name)
+    if pattern is None:
+        pattern = _COMPILED[name] = re.compile(_PATTERNS[name])
+    return pattern
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    if name in _PATTERNS:
+        return _compiled(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _normalize(name: str) -> str:
@@ -58,15 +75,16 @@ def _normalize(name: str) -> str:
 
 def _why_not(value: str) -> str | None:
     """Why engines would refuse ``value`` as an image reference, or None."""
-    if _IMAGE_ID_RE.match(value):
+    if _compiled("_IMAGE_ID_RE").match(value):
         return "64 hexadecimal digits name an image id, not a repository"
-    m = REFERENCE_RE.match(value)
+    reference = _compiled("REFERENCE_RE")
+    m = reference.match(value)
     if not m:
-        return "repository name must be lowercase" if REFERENCE_RE.match(value.lower()) else ""
+        return "repository name must be lowercase" if reference.match(value.lower()) else ""
     remote = _normalize(value).split("/", 1)[1].split(":", 1)[0].split("@", 1)[0]
     if remote != remote.lower():
         return "repository name must be lowercase"
-    path = _SPLIT_NAME_RE.match(_normalize(m.group("name"))).group("path")
+    path = _compiled("_SPLIT_NAME_RE").match(_normalize(m.group("name"))).group("path")
     if len(path) > NAME_TOTAL_LENGTH_MAX:
         return f"repository name longer than {NAME_TOTAL_LENGTH_MAX} characters"
     if m.group("digest"):
@@ -89,13 +107,13 @@ def check_reference(value: str) -> str:
 
 def check_repository(value: str) -> str:
     """A repository name without tag or digest, e.g. ``registry.local:5000/team/app``."""
-    if not NAME_RE.match(value) or _why_not(value) is not None:
+    if not _compiled("NAME_RE").match(value) or _why_not(value) is not None:
         raise ValueError(f"invalid image name {value!r} (expected e.g. 'team/app', no tag)")
     return value
 
 
 def check_platform(value: str) -> str:
-    if not PLATFORM_RE.match(value):
+    if not _compiled("PLATFORM_RE").match(value):
         raise ValueError(
             f"invalid platform {value!r} (expected os/arch[/variant], e.g. 'linux/amd64')"
         )

@@ -44,10 +44,13 @@ def _single_line(value: str) -> str:
 
 
 def _pattern(regex: str, what: str, example: str):
-    # ASCII: `\w`, `\d` and case folding must not admit other scripts' letters and digits.
-    compiled = re.compile(regex, re.ASCII)
+    compiled: re.Pattern[str] | None = None  # on first use: most specs use few of these fields
 
     def check(value: str) -> str:
+        nonlocal compiled
+        if compiled is None:
+            # ASCII: `\w`, `\d` and case folding must not admit other scripts' letters/digits.
+            compiled = re.compile(regex, re.ASCII)
         if len(value) > MAX_VALUE_LENGTH or not compiled.fullmatch(value):
             raise ValueError(f"invalid {what} {show(value)} (expected e.g. {example!r})")
         return value
@@ -221,6 +224,17 @@ Command = Annotated[
 ]
 
 
+# Field factories as Python functions: pydantic reads a factory's signature, and for the
+# builtins `list` and `dict` that means parsing their text signatures with the tokenizer
+# (its regular expressions are compiled for it), a few ms of every start-up.
+def _new_list() -> list[Any]:
+    return []
+
+
+def _new_dict() -> dict[str, Any]:
+    return {}
+
+
 def default_python_version() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -246,7 +260,7 @@ class ParentDockerfile(StrictModel):
         "directory.",
     )
     build_args: dict[EnvName, Text] = Field(
-        default_factory=dict,
+        default_factory=_new_dict,
         description="Build arguments of this build (`--build-arg`); part of its content hash.",
     )
     target: StageName | None = Field(
@@ -339,16 +353,16 @@ class BuildStep(StrictModel):
         "does: it is created before the first step that runs as it). Default: root.",
     )
     environment: dict[EnvName, Text] = Field(
-        default_factory=dict,
+        default_factory=_new_dict,
         description="Environment of this step only (not set in the image).",
     )
     secrets: list[SecretId] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Ids of build `secrets` this step reads: an `env` secret as its "
         "environment variable, a `netrc` secret as `/root/.netrc`. Never stored in a layer.",
     )
     cache: list[CacheDir] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Directories kept between builds (`RUN --mount=type=cache`), e.g. a "
         "download cache; what they hold is not in the image.",
     )
@@ -388,12 +402,12 @@ class LockFile(StrictModel):
 
     path: LockPath = Field(description="The lock file (relative to the spec file).")
     extras: list[GroupName] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Optional-dependency groups (`[project.optional-dependencies]`, poetry "
         "extras) to install too.",
     )
     groups: list[GroupName] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Dependency groups (PEP 735, poetry groups, Pipfile categories) to install "
         "too; development groups are left out unless named here.",
     )
@@ -429,17 +443,17 @@ class Spec(StrictModel):
         "Default: `imagec/<name of the source root>`.",
     )
     requirements: Requirements = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="pip requirements: a list of requirement strings, or the path of a "
         "requirements file (relative to the spec file). A list may also name requirements "
         "files with `-r path` entries.",
     )
     required_integrations: list[IntegrationName] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Integrations whose pip requirements (and system packages) are installed.",
     )
     lock_files: list[LockFileEntry] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Project dependencies pinned by a lock file: `uv.lock`, `poetry.lock`, "
         "`pylock.toml`, `Pipfile.lock`, or a `pyproject.toml` resolved at compile time. Each "
         "is exported by its own tool into a hash-pinned requirements file, installed after "
@@ -451,17 +465,17 @@ class Spec(StrictModel):
         description="Install the integrations that the active stack's components need.",
     )
     apt_packages: list[AptPackage] = Field(
-        default_factory=list, description="Debian packages installed with apt-get."
+        default_factory=_new_list, description="Debian packages installed with apt-get."
     )
     environment: dict[ImageEnvName, Text] = Field(
-        default_factory=dict, description="Environment variables set in the image."
+        default_factory=_new_dict, description="Environment variables set in the image."
     )
     build_args: dict[EnvName, Text] = Field(
-        default_factory=dict,
+        default_factory=_new_dict,
         description="Build arguments (`ARG NAME=default`), overridable at build time.",
     )
     labels: dict[LabelKey, Text] = Field(
-        default_factory=dict, description="Image labels, e.g. OCI annotations."
+        default_factory=_new_dict, description="Image labels, e.g. OCI annotations."
     )
     user: UserName | None = Field(
         None,
@@ -544,7 +558,7 @@ class Spec(StrictModel):
         "`imagec build --no-cache-mount` turns it off for one build.",
     )
     secrets: list[BuildSecret] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Build secrets the install steps need (a private index URL, a netrc, a "
         "token), supplied with `imagec build --secret id=ID,src=FILE` or `id=ID,env=VAR`. They "
         "are mounted into the install steps only, never written to a layer or a label.",
@@ -555,19 +569,19 @@ class Spec(StrictModel):
         "`env` is NAME, resolved inside the install steps.",
     )
     extra_index_urls: list[IndexUrl] = Field(
-        default_factory=list, description="Extra package index URLs (`--extra-index-url`)."
+        default_factory=_new_list, description="Extra package index URLs (`--extra-index-url`)."
     )
     find_links: list[FindLink] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="`--find-links` locations: URLs, or local directories (relative to the "
         "spec file) that are copied into the build context.",
     )
     installer_args: list[InstallerArg] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Extra arguments passed to every install command, e.g. `--pre`.",
     )
     build_steps: list[BuildStepEntry] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Shell commands run during the build, each a layer of its own: a string, "
         "or `{run, after, user, environment, secrets, cache}`. `after` places it after "
         "`apt_packages`, `requirements` (the default) or `source`.",
@@ -590,7 +604,7 @@ class Spec(StrictModel):
         None, description="cuDNN major version (`9`) of the `cuda` base image. Needs `cuda`."
     )
     runtime_environment: dict[ImageEnvName, Text] = Field(
-        default_factory=dict,
+        default_factory=_new_dict,
         description="Environment variables set after every install and build step, so only "
         "the running container sees them (`environment` is seen by the build too).",
     )
