@@ -3,6 +3,8 @@ same docker CLI vectors as the walk, plus the explicit ignore-file errors (exit 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,22 @@ def test_other_forms_are_left_to_argparse(argv: list[str]) -> None:
     from imagec.cli.commands.context import plain_args
 
     assert plain_args(argv) is None
+
+
+def test_context_tar_loads_no_parser_pathspec_or_dataclasses(tmp_path: Path) -> None:
+    """`imagec context DIR --tar OUT` is timed against tar: argparse (the full parser),
+    pathspec and dataclasses were a fifth of its start-up."""
+    root = tmp_path / "root"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "a.py").write_text("a\n")
+    (root / ".dockerignore").write_text("**/*.pyc\n!src/keep.pyc\n")
+    heavy = ("argparse", "pathspec", "dataclasses", "hashlib", "pydantic", "pluggy")
+    code = (
+        "import sys\n"
+        "from imagec.cli import main\n"
+        f"assert main(['context', {str(root)!r}, '--tar', {str(tmp_path / 'ctx.tar')!r}]) == 0\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.splitlines()[-1:] == ["[]"], result.stderr
+    assert (tmp_path / "ctx.tar").stat().st_size > 0
