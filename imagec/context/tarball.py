@@ -17,6 +17,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import BinaryIO, NamedTuple
+from zlib import adler32
 
 from imagec.context.gosyntax import clean
 from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
@@ -62,7 +63,11 @@ class _Header:
             # The common case, kept short: a plain ASCII name, no link, no pax records.
             mode_f, mode_sum = self.modes[mode]
             size_f = b"%011o\x00" % size
-            checksum = self.base_sum + sum(name) + mode_sum + sum(size_f) + kind[0]
+            # sum(name) + sum(size_f), from adler32's low half (1 + the byte sum modulo
+            # 65521; at most 100 * 127 + 12 * 55 here, so never reduced): a C loop instead of
+            # a Python one, once per member.
+            sums = (adler32(size_f, adler32(name)) & 0xFFFF) - 1
+            checksum = self.base_sum + sums + mode_sum + kind[0]
             return b"".join(
                 (
                     name.ljust(100, b"\x00"),
