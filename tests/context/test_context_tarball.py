@@ -243,3 +243,55 @@ def test_header_checksums_of_the_largest_plain_names(tmp_path: Path) -> None:
     (root / ("}" * 99)).write_bytes(b"")
     names = {m.name: m.size for m in members(archive(root)).values()}
     assert names == {"~" * 100: 777_777, "}" * 99: 0}
+
+
+class _FailingOutput(io.BytesIO):
+    """Takes ``room`` bytes, then fails as a full disk does."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+
+    def write(self, data) -> int:  # type: ignore[override]
+        if self.tell() + len(data) > self.room:
+            raise OSError(28, "No space left on device")
+        return super().write(data)
+
+
+def test_a_failed_write_is_raised_and_nothing_writes_afterwards(tmp_path: Path) -> None:
+    """Writes happen on a second thread; its error reaches the caller, and once
+    write_context_tar returns or raises, nothing writes to the output any more."""
+    import _thread
+    import time
+
+    def writer_gone(threads: int) -> bool:  # the thread ends just after its last release
+        deadline = time.monotonic() + 5
+        while _thread._count() > threads and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return _thread._count() == threads
+
+    root = tmp_path / "root"
+    root.mkdir()
+    for i in range(6):
+        (root / f"f{i}").write_bytes(bytes([i]) * (700 * 1024))
+    threads = _thread._count()
+    out = _FailingOutput(room=2 << 20)
+    with pytest.raises(OSError, match="No space left"):
+        write_context_tar(out, walk_context(root), digest=False)
+    assert writer_gone(threads)
+    written = out.getvalue()
+    assert 0 < len(written) <= 2 << 20
+
+    def opener(name: str):
+        if name == "f4":
+            raise RuntimeError("stop here")
+        fd = os.open(root / name, os.O_RDONLY)
+        return fd, os.fstat(fd)
+
+    out = _FailingOutput(room=1 << 30)
+    with pytest.raises(RuntimeError, match="stop here"):
+        write_context_tar(out, walk_context(root), opener=opener)
+    size = len(out.getvalue())
+    assert size > 0
+    assert writer_gone(threads)
+    assert len(out.getvalue()) == size  # nothing was written after the error was raised
