@@ -9,6 +9,7 @@ everything else and says what it found, so the session can report it (``tests/co
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -29,11 +30,20 @@ class Leftovers:
     #: Images that were there before the session started (not its own; removed as well).
     earlier: int = 0
     containers: list[str] = field(default_factory=list)
+    #: podman's manifest lists some test named and did not remove (the API does not list them).
+    lists: list[str] = field(default_factory=list)
     #: Images still there after clearing (should never happen).
     stuck: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.tagged or self.untagged or self.earlier or self.containers or self.stuck)
+        return bool(
+            self.tagged
+            or self.untagged
+            or self.earlier
+            or self.containers
+            or self.lists
+            or self.stuck
+        )
 
     def describe(self) -> str:
         parts = []
@@ -45,6 +55,8 @@ class Leftovers:
             parts.append(f"{self.earlier} image(s) from before this session")
         if self.containers:
             parts.append(f"{len(self.containers)} container(s): {', '.join(self.containers)}")
+        if self.lists:
+            parts.append(f"{len(self.lists)} manifest list(s): {', '.join(self.lists)}")
         if self.stuck:
             parts.append(f"NOT REMOVABLE: {'; '.join(self.stuck)}")
         return f"{self.engine}: " + ", ".join(parts)
@@ -81,6 +93,26 @@ def _remove_containers(engine: Engine) -> list[str]:
     return names
 
 
+def _remove_manifest_lists(engine: Engine) -> list[str]:
+    """podman's manifest lists, removed with ``podman manifest rm``: the Docker-compatible API
+    neither lists them nor removes them (removing a list's name there removes this machine's
+    platform's image instead)."""
+    if engine.kind != "podman":
+        return []
+    listed = engine.podman("images", "--format", "json")
+    api_ids = image_ids(engine)
+    names = [
+        name
+        for image in json.loads(listed.stdout or "[]")
+        if f"sha256:{image['Id']}" not in api_ids
+        for name in image.get("Names") or []
+    ]
+    found = [name for name in names if engine.podman("manifest", "exists", name).returncode == 0]
+    for name in found:
+        engine.podman("manifest", "rm", name)
+    return found
+
+
 def image_ids(engine: Engine) -> set[str]:
     """Every image in the store, intermediate ones included."""
     return {image["Id"] for image in engine.docker_client().api.images(all=True)}
@@ -102,6 +134,7 @@ def clear_store(engine: Engine, keep: Iterable[str], earlier: set[str]) -> Lefto
             keep_ids.add(client.images.get(ref).id)
     found = Leftovers(engine.kind)
     found.containers = _remove_containers(engine)
+    found.lists = _remove_manifest_lists(engine)
     images = _images(engine, keep_ids)
     found.earlier = sum(1 for image_id, _ in images if image_id in earlier)
     images = [(image_id, tags) for image_id, tags in images if image_id not in earlier]
