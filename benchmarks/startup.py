@@ -124,24 +124,15 @@ def main() -> int:
     return 0
 
 
-def synced(argv: list[str], env: dict[str, str]) -> Timing:
-    """``timed`` after ``os.sync()`` (not timed), as benchmarks/context.py does: each run
-    writes a 30 MB archive over the one its previous run wrote, and on ext4 replacing a file
-    whose pages are still dirty costs the process tens of ms of system time, depending on
-    when the kernel's flusher last ran rather than on the tool."""
-    os.sync()
-    return timed(argv, env)
-
-
 def context_vs_tar(tree: Path, tmp: Path, env: dict[str, str], runs: int) -> list[str]:
     out_i, out_t = tmp / "imagec.tar", tmp / "gnu.tar"
     tar = ["tar", "-C", str(tree), "-cf", str(out_t), *tree_bench.gnu_excludes(tree), "."]
     med = race(
         {
-            "`imagec context TREE --tar OUT`": lambda: synced(
+            "`imagec context TREE --tar OUT`": lambda: timed(
                 [*IMAGEC, "context", str(tree), "--tar", str(out_i)], env
             ),
-            "GNU tar --exclude (same selection)": lambda: synced(tar, env),
+            "GNU tar --exclude (same selection)": lambda: timed(tar, env),
         },
         runs,
     )
