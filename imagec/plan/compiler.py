@@ -58,7 +58,7 @@ from imagec.plan.steps import build_steps, check_build_steps, first_point_as, st
 from imagec.resolve.inputs import Inputs
 from imagec.resolve.secrets import check_secrets
 from imagec.resolve.wheel import wheel_name
-from imagec.runtime.buildinfo import BUILD_INFO
+from imagec.runtime.buildinfo import BUILD_INFO, BUILD_INFO_LABEL, BUILD_INFO_LABEL_LIMIT
 from imagec.spec.document import Document
 
 # Paths inside the image.
@@ -306,6 +306,9 @@ def with_provenance(plan: Plan, spec: Spec, where: Origin) -> Plan:
             f"{LABEL_PREFIX}ir-digest": digest,
         }
     )
+    compact = json.dumps(info, sort_keys=True, separators=(",", ":"))
+    if len(compact) <= BUILD_INFO_LABEL_LIMIT:
+        labels[BUILD_INFO_LABEL] = compact
     steps = list(plan.steps)
     # Before the closing USER/ENTRYPOINT/CMD (a build step's USER before its RUN is not one).
     at = len(steps)

@@ -12,6 +12,12 @@ from typing import Any
 from imagec.errors import SpecError
 
 BUILD_INFO = "/etc/imagec/build.json"
+# The same record as compact JSON in a label of the plan's own ``LABEL`` step, so that
+# ``imagec inspect`` reads it from the image's JSON instead of creating a container to copy the
+# file out (an image built from an exported Containerfile has it too). A longer record is left
+# to the file alone.
+BUILD_INFO_LABEL = "dev.imagec.build-info"
+BUILD_INFO_LABEL_LIMIT = 8 * 1024
 
 
 def read_build_info() -> dict[str, Any]:

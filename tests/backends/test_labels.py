@@ -151,28 +151,31 @@ def test_unborn_branch_has_no_revision(tmp_path):
     assert head_revision(tmp_path / ".git", tmp_path) is None
 
 
-def test_build_record_label_is_build_json_in_compact_form(tmp_path, monkeypatch):
-    # What `imagec inspect` reads from the image's JSON instead of the file in a container.
-    from dataclasses import replace
-
-    from imagec.plan.ir import ContextFile
+def test_build_record_label_is_build_json_in_compact_form(tmp_path):
+    # What `imagec inspect` reads from the image's JSON instead of the file in a container:
+    # a label of the plan's own LABEL step, so an exported Containerfile's image has it too.
+    from imagec.plan.ir import Label
     from imagec.project import load_project
+    from imagec.runtime.buildinfo import BUILD_INFO_LABEL
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     spec = tmp_path / "imagec.yaml"
-    spec.write_text(
+    text = (
         "requirements: [requests>=2.31]\nindex_url: https://user:${TOKEN}@pypi.example/simple\n"
         "secrets: [{id: tok, env: TOKEN}]\ncommand: [python, x.py]\n"
     )
+    spec.write_text(text)
     plan = load_project(str(spec)).plan
     (record,) = [f.content for f in plan.files if f.path == "imagec/build.json"]
-    label = oci_labels(None, "c" * 64, plan)[labels.BUILD_INFO]
+    (label,) = [
+        v for s in plan.steps if isinstance(s, Label) for k, v in s.pairs if k == BUILD_INFO_LABEL
+    ]
     assert json.loads(label) == json.loads(record)
     assert "\n" not in label and len(label) < len(record)
     assert "${TOKEN}" in label  # the reference, never a value: the spec refuses credentials
-    assert oci_labels(None, "c" * 64) == oci_labels(None, "c" * 64, replace(plan, files=()))
-    # A record too long for a label is left to the file.
-    long = json.dumps({"spec": {"labels": {"k": "v" * labels.BUILD_INFO_LIMIT}}})
-    files = tuple(f for f in plan.files if f.path != "imagec/build.json")
-    too_long = replace(plan, files=(*files, ContextFile("imagec/build.json", long)))
-    assert labels.BUILD_INFO not in oci_labels(None, "c" * 64, too_long)
+    assert BUILD_INFO_LABEL not in oci_labels(None, "c" * 64)
+    # A record longer than BUILD_INFO_LABEL_LIMIT (8 KiB) is left to the file.
+    spec.write_text(text + f"labels: {{a: {'v' * 4096}, b: {'w' * 4096}}}\n")
+    plan = load_project(str(spec)).plan
+    assert not [
+        k for s in plan.steps if isinstance(s, Label) for k, _ in s.pairs if k == BUILD_INFO_LABEL
+    ]

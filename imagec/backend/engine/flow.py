@@ -88,7 +88,7 @@ def run_build(
     if network is None and no_bridge(session):
         network = "host"
         progress.note(NO_BRIDGE_NOTE.format(engine=session.engine, url=session.url))
-    labels = oci_labels(source_root(build), context.content_hash, build.plan)
+    labels = oci_labels(source_root(build), context.content_hash)
     if inputs:
         labels[BUILD_INPUTS] = inputs
     labels.update(dict(request.labels))

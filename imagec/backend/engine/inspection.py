@@ -12,10 +12,9 @@ import json
 import tarfile
 from typing import Any
 
-from imagec.backend.engine.labels import BUILD_INFO as BUILD_INFO_LABEL
 from imagec.backend.engine.session import EngineSession
 from imagec.errors import EngineError, SpecError
-from imagec.runtime.buildinfo import BUILD_INFO
+from imagec.runtime.buildinfo import BUILD_INFO, BUILD_INFO_LABEL
 
 
 def inspect_image(session: EngineSession, ref: str) -> dict[str, Any]:

@@ -12,21 +12,16 @@ image and tells them about that machine.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from imagec import __version__
 from imagec.errors import SpecError
 from imagec.util.fsutil import read_user_bytes
 from imagec.util.secrets import strip_userinfo
-
-if TYPE_CHECKING:
-    from imagec.plan.ir import Plan
 
 SOURCE = "org.opencontainers.image.source"
 CREATED = "org.opencontainers.image.created"
@@ -36,12 +31,6 @@ VERSION = "dev.imagec.version"
 # Set only when build args, labels or a platform were given: they change the image without
 # changing the content hash, so reuse compares them too.
 BUILD_INPUTS = "dev.imagec.build-inputs"
-# What /etc/imagec/build.json holds (the imagec version, the IR digest, the spec as validated:
-# the model refuses credentials in it), as compact JSON, so that `imagec inspect` reads it from
-# the image's JSON instead of creating a container to copy the file out. A longer record is
-# left to the file: a label travels in the build request's URL.
-BUILD_INFO = "dev.imagec.build-info"
-BUILD_INFO_LIMIT = 8 * 1024
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
@@ -59,12 +48,8 @@ def created(now: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
-def oci_labels(
-    source_root: Path | None, content_hash: str, plan: Plan | None = None
-) -> dict[str, str]:
+def oci_labels(source_root: Path | None, content_hash: str) -> dict[str, str]:
     labels = {CREATED: created(), CONTENT_HASH: content_hash, VERSION: __version__}
-    if plan is not None:
-        labels.update(build_info_label(plan))
     if source_root is None:
         return labels
     git = find_git_dir(source_root)
@@ -75,18 +60,6 @@ def oci_labels(
     if revision:
         labels[REVISION] = revision
     return labels
-
-
-def build_info_label(plan: Plan) -> dict[str, str]:
-    """``{BUILD_INFO: compact build.json}`` for the plan's build record, or ``{}`` when the plan
-    has none or it is longer than ``BUILD_INFO_LIMIT``."""
-    from imagec.plan.ir import CTX_BUILD_INFO
-
-    for file in plan.files:
-        if file.path == CTX_BUILD_INFO and file.generator is None:
-            text = json.dumps(json.loads(file.content), sort_keys=True, separators=(",", ":"))
-            return {BUILD_INFO: text} if len(text) <= BUILD_INFO_LIMIT else {}
-    return {}
 
 
 def find_git_dir(start: Path) -> Path | None:
