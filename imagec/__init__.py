@@ -7,11 +7,14 @@ only) loads on first use, so the ``imagec`` command does not pay for the runtime
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+# Not `from typing import TYPE_CHECKING`: typing (with re and collections) would be most of
+# what `import imagec` costs inside an image.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from imagec.runtime.decorator import pipeline
 
 __all__ = ["__version__", "pipeline"]
