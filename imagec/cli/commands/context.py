@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from imagec.context.selection import select_context
 from imagec.context.tarball import write_context_tar
-from imagec.context.treefiles import TreeFiles
 from imagec.context.walk import ContextEntry
 from imagec.errors import SpecError
-from imagec.util.fsutil import without_outputs, write_target
+from imagec.util.fsutil import TreeReader, without_outputs, write_target
 
 if TYPE_CHECKING:
     import argparse
@@ -79,7 +78,7 @@ def _leave_out(entries: Iterator[ContextEntry], out: str) -> Iterator[ContextEnt
 def _root_tar(f: BinaryIO, root: Path, entries: Iterator[ContextEntry], out: str) -> None:
     """A source root's archive; files opened beneath the root, following no symlink."""
     entries = _leave_out(entries, out)
-    files = TreeFiles(root)
+    files = TreeReader(root)
     try:
         write_context_tar(f, entries, opener=files.open_file, digest=False)
     finally:

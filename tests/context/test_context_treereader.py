@@ -1,4 +1,4 @@
-"""Opening a walked tree's files for the archive, beneath its root (``TreeFiles``), and the
+"""Opening a walked tree's files for the archive, beneath its root (``fsutil.TreeReader``), and the
 ``imagec context ROOT --tar`` archive made with it."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from support.context import make_tree
 
 from imagec.cli import main
 from imagec.context import select_context, walk_context, write_context_tar
-from imagec.context.treefiles import TreeFiles
+from imagec.util.fsutil import TreeReader
 
 TREE = {
     "a.txt": "a",
@@ -25,7 +25,7 @@ TREE = {
 }
 
 
-def read(files: TreeFiles, rel: str) -> bytes | None:
+def read(files: TreeReader, rel: str) -> bytes | None:
     opened = files.open_file(rel)
     if opened is None:
         return None
@@ -38,7 +38,7 @@ def read(files: TreeFiles, rel: str) -> bytes | None:
 
 def test_opens_each_file_in_walk_order_and_out_of_it(tmp_path: Path) -> None:
     root = make_tree(tmp_path / "root", TREE)
-    files = TreeFiles(root)
+    files = TreeReader(root)
     try:
         walked = [e.path for e in walk_context(root) if e.kind == "file"]
         for rel in [*walked, *reversed(walked), "src/top.py", "src/pkg/sub/deep.py", "a.txt"]:
@@ -58,7 +58,7 @@ def test_a_directory_swapped_for_a_symlink_out_of_the_tree_is_not_followed(tmp_p
     shutil.rmtree(root / "src")
     os.symlink(outside, root / "src")
     buf = io.BytesIO()
-    files = TreeFiles(root)
+    files = TreeReader(root)
     try:
         write_context_tar(buf, entries, opener=files.open_file, digest=False)
     finally:
@@ -71,7 +71,7 @@ def test_a_file_swapped_for_a_fifo_is_skipped_without_blocking(tmp_path: Path) -
     root = make_tree(tmp_path / "root", TREE)
     (root / "a.txt").unlink()
     os.mkfifo(root / "a.txt")
-    files = TreeFiles(root)
+    files = TreeReader(root)
     try:
         assert read(files, "a.txt") is None
         assert read(files, "z/last.txt") == b"z"
@@ -80,7 +80,7 @@ def test_a_file_swapped_for_a_fifo_is_skipped_without_blocking(tmp_path: Path) -
 
 
 def test_context_tar_is_the_archive_of_the_walk(tmp_path: Path) -> None:
-    """The command's archive is byte for byte the one written by path, without TreeFiles."""
+    """The command's archive is byte for byte the one written by path, without TreeReader."""
     root = make_tree(tmp_path / "root", {**TREE, ".dockerignore": "src/pkg/sub\n*.txt\n!z\n"})
     out = tmp_path / "ctx.tar"
     assert main(["context", str(root), "--tar", str(out)]) == 0
