@@ -15,6 +15,7 @@ from support.baseimages import BaseImages
 from support.builds import build_tagged
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
+from support.projects import INSTALL_ONLY
 from support.uv_wheel import NoUvWheel, uv_wheel
 
 from imagec.plan.compiler import UV_REQUIREMENT
@@ -55,12 +56,7 @@ def project(probes, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
     (root / "spec.yaml").write_text(
         f"image_name: {TEST_REPOSITORY}/lockfiles-{uuid.uuid4().hex[:8]}-INSTALLER\n"
         f"base_image: {BASE}\n"
-        "installer: INSTALLER\n"
-        "install_imagec: false\n"
-        "copy_source: false\n"
-        "copy_stack: false\n"
-        "install_stack_requirements: false\n"
-        "index_url: ${PIP_INDEX_URL}\n"
+        "installer: INSTALLER\n" + INSTALL_ONLY + "index_url: ${PIP_INDEX_URL}\n"
         "secrets: [{id: pip_index, env: PIP_INDEX_URL}]\n"
         "lock_files:\n" + "".join(f"  - {lock.relative_to(root)}\n" for lock in locks)
     )

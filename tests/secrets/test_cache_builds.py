@@ -13,6 +13,7 @@ from support.baseimages import BaseImages
 from support.builds import build_tagged
 from support.engines import Engine
 from support.package_index import PackageIndex, write_probe_wheel
+from support.projects import INSTALL_ONLY
 
 pytestmark = pytest.mark.engine
 
@@ -26,12 +27,7 @@ def write_spec(directory: Path, requirements: list[str]) -> Path:
     spec.write_text(
         "image_name: imagec-test/pip-cache\n"
         "base_image: python:3.11-slim\n"
-        "installer: pip\n"
-        "install_imagec: false\n"
-        "copy_source: false\n"
-        "copy_stack: false\n"
-        "install_stack_requirements: false\n"
-        "index_url: ${PIP_INDEX_URL}\n"
+        "installer: pip\n" + INSTALL_ONLY + "index_url: ${PIP_INDEX_URL}\n"
         "secrets: [{id: pip_index, env: PIP_INDEX_URL}]\n"
         # pip keeps its HTTP cache for HTTPS indexes and trusted hosts only.
         'installer_args: ["--trusted-host", "127.0.0.1"]\n'

@@ -15,6 +15,7 @@ from support.cli import run_imagec
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
 from support.package_index import PackageIndex, write_probe_wheel
+from support.projects import INSTALL_ONLY
 
 pytestmark = pytest.mark.engine
 
@@ -29,12 +30,7 @@ def write_spec(directory: Path, index_url: str) -> Path:
     spec.write_text(
         f"image_name: {TEST_REPOSITORY}/netrc-{uuid.uuid4().hex[:8]}\n"
         "base_image: python:3.11-slim\n"
-        "installer: pip\n"
-        "install_imagec: false\n"
-        "copy_source: false\n"
-        "copy_stack: false\n"
-        "install_stack_requirements: false\n"
-        f"index_url: {index_url}\n"
+        "installer: pip\n" + INSTALL_ONLY + f"index_url: {index_url}\n"
         "secrets:\n"
         "  - id: netrc\n"
         "    kind: netrc\n"

@@ -16,6 +16,7 @@ from support.cli import cli_env, run_imagec
 from support.containers import TEST_REPOSITORY, run_container
 from support.engines import Engine
 from support.package_index import PackageIndex, write_probe_wheel
+from support.projects import INSTALL_ONLY
 from support.uv_wheel import NoUvWheel
 from support.uv_wheel import uv_wheel as support_uv_wheel
 
@@ -28,12 +29,7 @@ def write_spec(directory: Path, *, requirements: list[str], extra: str = "") -> 
     spec.write_text(
         f"image_name: {TEST_REPOSITORY}/secrets-{uuid.uuid4().hex[:8]}\n"
         "base_image: python:3.11-slim\n"
-        "installer: pip\n"
-        "install_imagec: false\n"
-        "copy_source: false\n"
-        "copy_stack: false\n"
-        "install_stack_requirements: false\n"
-        "index_url: ${PIP_INDEX_URL}\n"
+        "installer: pip\n" + INSTALL_ONLY + "index_url: ${PIP_INDEX_URL}\n"
         "secrets:\n"
         "  - id: pip_index\n"
         "    env: PIP_INDEX_URL\n"

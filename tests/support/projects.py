@@ -11,6 +11,13 @@ from pathlib import Path
 from support.cli import run_imagec
 
 PROBE_VERSION = "1.0"
+# A spec's lines for an image of its installs alone: no imagec runtime, source, or stack.
+INSTALL_ONLY = (
+    "install_imagec: false\n"
+    "copy_source: false\n"
+    "copy_stack: false\n"
+    "install_stack_requirements: false\n"
+)
 
 
 def write_wheel(directory: Path, name: str = "imagec_probe", version: str = PROBE_VERSION) -> Path:
