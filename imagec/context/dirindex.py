@@ -23,7 +23,6 @@ that can still match below it are carried.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
 
 from imagec.context.shape import ALWAYS, ANY, FIRST, LAST, NAME, NONE
 
@@ -31,23 +30,26 @@ from imagec.context.shape import ALWAYS, ANY, FIRST, LAST, NAME, NONE
 _MAX_CACHED = 256
 _MAX_PARTS = 4
 
+# The protocol is for type checkers only: `imagec context --tar` loads no typing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
 
-class IndexedPattern(Protocol):
-    """What the index needs of a pattern (``DockerPattern`` implements it)."""
+    class IndexedPattern(Protocol):
+        """What the index needs of a pattern (``DockerPattern`` implements it)."""
 
-    def shared(self) -> tuple[str, str, bool] | None: ...
+        def shared(self) -> tuple[str, str, bool] | None: ...
 
-    def residual(self) -> object: ...
+        def residual(self) -> object: ...
 
-    def descend(self, residual: object, name: str) -> object | None: ...
+        def descend(self, residual: object, name: str) -> object | None: ...
 
-    def bucket(self, residual: object) -> tuple[str, str, str, str]: ...
+        def bucket(self, residual: object) -> tuple[str, str, str, str]: ...
 
-    def matches_child(self, residual: object, name: str, path: str) -> bool: ...
+        def matches_child(self, residual: object, name: str, path: str) -> bool: ...
 
-
-# A pattern filed in a directory: (its number, the pattern, its residual).
-Row = tuple[int, IndexedPattern, object]
+    # A pattern filed in a directory: (its number, the pattern, its residual).
+    Row = tuple[int, IndexedPattern, object]
 
 
 class _Buckets:

@@ -12,39 +12,56 @@ Rules, in order, per line:
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import NamedTuple
+from collections import namedtuple
 
 from imagec.context.gosyntax import clean, trim_space
 from imagec.context.pattern import DockerPattern, IgnoreMatcher, InvalidPatternError
 from imagec.errors import SpecError
-from imagec.util.fsutil import read_user_bytes
+from imagec.util.pathtext import path_text
+from imagec.util.userfiles import read_user_bytes
+
+TYPE_CHECKING = False  # not typing's, and no pathlib: `imagec context --tar` reads this file
+if TYPE_CHECKING:
+    from os import PathLike
+    from pathlib import Path
 
 _BOM = "\ufeff"
 # bufio.Scanner's default limit: Docker fails on a line of 64 KiB or more.
 _MAX_LINE = 64 * 1024
 
 
-class IgnoreLine(NamedTuple):
-    """A pattern as ``ReadAll`` returns it (``!`` kept), with its 1-based line number."""
+class IgnoreLine(namedtuple("IgnoreLine", ("pattern", "line"))):
+    """A pattern (str) as ``ReadAll`` returns it (``!`` kept), with its 1-based ``line``."""
 
-    pattern: str
-    line: int
+    __slots__ = ()
 
 
-class IgnoreRules(NamedTuple):
-    """A parsed and compiled ignore file."""
+class IgnoreRules:
+    """A parsed and compiled ignore file: its ``lines`` (a tuple of ``IgnoreLine``) and their
+    ``matcher``; ``file`` names it as given (``str(Path(file))``), None for text alone."""
 
-    path: Path | None
-    lines: tuple[IgnoreLine, ...]
-    matcher: IgnoreMatcher
+    __slots__ = ("file", "lines", "matcher")
+
+    def __init__(
+        self, file: str | None, lines: tuple[IgnoreLine, ...], matcher: IgnoreMatcher
+    ) -> None:
+        self.file = file
+        self.lines = lines
+        self.matcher = matcher
+
+    @property
+    def path(self) -> Path | None:
+        """``file`` as a Path (pathlib loads only when asked)."""
+        from pathlib import Path
+
+        return Path(self.file) if self.file is not None else None
 
     @property
     def patterns(self) -> tuple[str, ...]:
         return tuple(line.pattern for line in self.lines)
 
 
-def parse_ignore(text: str | bytes, *, file: str | Path | None = None) -> list[IgnoreLine]:
+def parse_ignore(text: str | bytes, *, file: str | PathLike[str] | None = None) -> list[IgnoreLine]:
     """Split ignore-file text into patterns exactly as Docker's ``ReadAll`` does.
 
     Bytes are decoded as UTF-8 with undecodable bytes kept (``surrogateescape``),
@@ -78,7 +95,7 @@ def parse_ignore(text: str | bytes, *, file: str | Path | None = None) -> list[I
 
 
 def compile_ignore(
-    lines: list[IgnoreLine] | tuple[IgnoreLine, ...], *, file: str | Path | None = None
+    lines: list[IgnoreLine] | tuple[IgnoreLine, ...], *, file: str | PathLike[str] | None = None
 ) -> IgnoreMatcher:
     """Compile parsed lines; an invalid pattern is a :class:`SpecError` at its line."""
     patterns = []
@@ -90,19 +107,19 @@ def compile_ignore(
     return IgnoreMatcher(patterns)
 
 
-def rules_from_text(text: str | bytes, *, file: str | Path | None = None) -> IgnoreRules:
+def rules_from_text(text: str | bytes, *, file: str | PathLike[str] | None = None) -> IgnoreRules:
     """Parse and compile ignore-file text (``file`` only names it in errors)."""
     lines = tuple(parse_ignore(text, file=file))
-    path = Path(file) if file is not None else None
-    return IgnoreRules(path, lines, compile_ignore(lines, file=file))
+    name = path_text(file) if file is not None else None
+    return IgnoreRules(name, lines, compile_ignore(lines, file=file))
 
 
-def read_ignore_file(path: str | Path) -> IgnoreRules:
+def read_ignore_file(path: str | PathLike[str]) -> IgnoreRules:
     """Read, parse and compile an ignore file.
 
     A missing, unreadable or huge file, a directory, a FIFO or a device is a
     :class:`SpecError` naming it.
     """
-    path = Path(path)
+    path = path_text(path)
     data = read_user_bytes(path, "ignore file")  # regular files only, bounded
     return rules_from_text(data, file=path)

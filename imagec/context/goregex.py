@@ -28,10 +28,15 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from typing import Any
 
 Ranges = list[tuple[int, int]]
-Node = tuple[Any, ...]
+TYPE_CHECKING = False  # not typing's: `imagec context --tar` loads no typing
+if TYPE_CHECKING:
+    from typing import Any
+
+    Node = tuple[Any, ...]
+else:
+    Node = tuple
 MAX_RUNE = 0x10FFFF
 
 BEGIN, END, WORD_BOUNDARY, NOT_WORD_BOUNDARY = "begin", "end", "wordb", "nwordb"

@@ -25,13 +25,13 @@ from __future__ import annotations
 import functools
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 from imagec.context import goregex, shape
 from imagec.context.automaton import DEAD, HIT, MAX_PROGRAM, Automaton, go_text, program_size
 from imagec.context.dirindex import DirectoryIndex
 from imagec.context.gosyntax import clean, glob_is_valid, is_invalid_rune, trim_space
 
+TYPE_CHECKING = False  # not typing's: `imagec context --tar` loads no typing
 if TYPE_CHECKING:
     import pathspec
 

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from imagec.context.gosyntax import clean
 from imagec.context.tarball import DEFAULT_MTIME, ExtraFile, context_digest, write_context_tar
 from imagec.context.walk import ContextEntry, leaf_listing, walk_context
 from imagec.errors import SpecError
+from imagec.util.pathtext import exists, is_dir, path_text
 
+# No typing and no pathlib at run time: `imagec context DIR --tar` is timed against GNU tar.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # loaded by select_context: finding the ignore file needs no matcher
+    from os import PathLike
+    from pathlib import Path
+    from typing import BinaryIO
+
     from imagec.context.dockerignore import IgnoreRules
     from imagec.context.pattern import IgnoreMatcher
 
@@ -23,21 +28,45 @@ DOCKERIGNORE = ".dockerignore"
 CONTAINERIGNORE = ".containerignore"
 
 
-class ContextSelection(NamedTuple):
+class ContextSelection:
     """What to send for ``root``; every method walks the tree afresh.
 
-    (Named tuples here and in ``dockerignore``/``tarball``, not dataclasses: importing
-    ``dataclasses`` was a tenth of ``imagec context --tar``'s start-up.)
+    (A class with slots, not a dataclass: importing ``dataclasses`` was a tenth of
+    ``imagec context --tar``'s start-up. The paths are kept as text and made Paths when read,
+    so the command loads no pathlib.)
     """
 
-    root: Path
-    ignore_file: Path | None  # the ignore file in use, None when there is none
-    rules: IgnoreRules | None
-    matcher: IgnoreMatcher  # the ignore file's patterns (empty without one)
-    kept: tuple[str, ...]  # paths (relative to root) sent even if excluded
+    __slots__ = ("_ignore_file", "_root", "kept", "matcher", "rules")
+
+    def __init__(
+        self,
+        root: str,
+        ignore_file: str | None,
+        rules: IgnoreRules | None,
+        matcher: IgnoreMatcher,
+        kept: tuple[str, ...],
+    ) -> None:
+        self._root = root
+        self._ignore_file = ignore_file
+        self.rules = rules
+        self.matcher = matcher  # the ignore file's patterns (empty without one)
+        self.kept = kept  # paths (relative to root) sent even if excluded
+
+    @property
+    def root(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._root)
+
+    @property
+    def ignore_file(self) -> Path | None:
+        """The ignore file in use, None when there is none."""
+        from pathlib import Path
+
+        return Path(self._ignore_file) if self._ignore_file is not None else None
 
     def entries(self) -> Iterator[ContextEntry]:
-        return walk_context(self.root, self.matcher, keep=self.kept)
+        return walk_context(self._root, self.matcher, keep=self.kept)
 
     def leaf_listing(self) -> list[str]:
         return leaf_listing(self.entries())
@@ -63,10 +92,10 @@ class ContextSelection(NamedTuple):
 
 
 def select_context(
-    root: str | Path,
+    root: str | PathLike[str],
     *,
-    ignore_file: str | Path | None = None,
-    dockerfile: str | Path | None = None,
+    ignore_file: str | PathLike[str] | None = None,
+    dockerfile: str | PathLike[str] | None = None,
 ) -> ContextSelection:
     """Resolve the ignore file for ``root`` and the paths that must be sent.
 
@@ -80,21 +109,21 @@ def select_context(
     from imagec.context.dockerignore import read_ignore_file
     from imagec.context.pattern import IgnoreMatcher
 
-    root = Path(root)
-    if not root.is_dir():
-        what = "does not exist" if not root.exists() else "is not a directory"
+    root = path_text(root)
+    if not is_dir(root):
+        what = "does not exist" if not exists(root) else "is not a directory"
         raise SpecError(f"build context root {what}", file=root)
-    path = find_ignore_file(root, ignore_file)
+    path = _find_ignore_file(root, ignore_file)
     rules = read_ignore_file(path) if path is not None else None
     matcher = rules.matcher if rules is not None else IgnoreMatcher([])
     # The ignore file path is as given (relative to the working directory); the build
     # file is relative to the root.
-    ignore_rel = _inside(root, path.absolute()) if path is not None else None
+    ignore_rel = _inside(root, os.path.abspath(path)) if path is not None else None
     kept = tuple(dict.fromkeys(p for p in (ignore_rel, _inside(root, dockerfile)) if p))
     return ContextSelection(root, path, rules, matcher, kept)
 
 
-def _inside(root: Path, path: str | Path | None) -> str | None:
+def _inside(root: str, path: str | PathLike[str] | None) -> str | None:
     """``path`` relative to ``root`` ("/"-separated), or None when it is outside."""
     if path is None:
         return None
@@ -106,7 +135,9 @@ def _inside(root: Path, path: str | Path | None) -> str | None:
     return rel
 
 
-def find_ignore_file(root: str | Path, explicit: str | Path | None = None) -> Path | None:
+def find_ignore_file(
+    root: str | PathLike[str], explicit: str | PathLike[str] | None = None
+) -> Path | None:
     """The ignore file a build of ``root`` uses, or None.
 
     An explicit file always wins and is returned as given, even if it does not exist
@@ -117,13 +148,24 @@ def find_ignore_file(root: str | Path, explicit: str | Path | None = None) -> Pa
     found file that is a symlink out of the root is refused: nobody named that host file,
     and its lines would be read and quoted in errors.
     """
-    root = Path(root)
+    found = _find_ignore_file(path_text(root), explicit)
+    if found is None:
+        return None
+    from pathlib import Path
+
+    return Path(found)
+
+
+def _find_ignore_file(root: str, explicit: str | PathLike[str] | None) -> str | None:
+    """``find_ignore_file`` as ``str(Path(...))`` text, for a ``root`` given as such."""
     if explicit is not None:
-        return Path(explicit)
+        return path_text(explicit)
     for name in (CONTAINERIGNORE, DOCKERIGNORE):
-        candidate = root / name
-        if candidate.exists():
-            if not candidate.resolve().is_relative_to(root.resolve()):
+        candidate = path_text(os.path.join(root, name))
+        if exists(candidate):
+            # Path.resolve() is os.path.realpath; the root holds the file, or is it.
+            real, top = os.path.realpath(candidate), os.path.realpath(root)
+            if real != top and not real.startswith(top.rstrip("/") + "/"):
                 raise SpecError(
                     f"{name} is a symlink out of the build context; name the file it points "
                     "to as the ignore file to use it",

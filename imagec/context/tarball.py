@@ -16,13 +16,19 @@ import errno
 import heapq
 import os
 import stat
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import BinaryIO, NamedTuple
 from zlib import adler32
 
 from imagec.context.gosyntax import clean
-from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
+from imagec.context.walk import DIR, FILE, SYMLINK
 from imagec.errors import SpecError
+
+TYPE_CHECKING = False  # not typing's: see walk.py
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+    from imagec.context.walk import ContextEntry
 
 # 1980-01-02T00:00:00Z, not the epoch: zip-based tools (wheel builds) reject file
 # times before 1980, and a day of margin keeps every local time zone after it.
@@ -37,11 +43,11 @@ _PAX_NAME = b"././@PaxHeader"
 _TYPE = {FILE: b"0", SYMLINK: b"2", DIR: b"5", "pax": b"x"}
 
 
-class ExtraFile(NamedTuple):
-    """A generated file added to the archive without touching the source tree."""
+class ExtraFile(namedtuple("ExtraFile", ("data", "mode"), defaults=(0o644,))):
+    """A generated file added to the archive without touching the source tree: ``data``
+    (bytes) and ``mode`` (int, 0o644 unless given)."""
 
-    data: bytes
-    mode: int = 0o644
+    __slots__ = ()
 
 
 class _Header:

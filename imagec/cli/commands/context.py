@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, BinaryIO
 
 from imagec.context.selection import select_context
 from imagec.context.tarball import write_context_tar
 from imagec.context.walk import ContextEntry
 from imagec.errors import SpecError
-from imagec.util.fsutil import TreeReader, without_outputs, write_target
+from imagec.util.outputs import without_outputs, write_target
+from imagec.util.pathtext import is_dir, path_text
+from imagec.util.treereader import TreeReader
 
+# `context DIR --tar` is timed against GNU tar: it loads neither typing nor pathlib (with the
+# `re` both import, a third of its start-up), so the modules above import neither.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from typing import BinaryIO
 
 # The forms plain_args takes: option -> its attribute, and whether it takes a value.
 _PLAIN = {
@@ -72,10 +76,10 @@ def plain_args(argv: list[str]) -> SimpleNamespace | None:
 
 def _leave_out(entries: Iterator[ContextEntry], out: str) -> Iterator[ContextEntry]:
     """Less ``out`` itself when the archive is written inside the tree it is made from."""
-    return without_outputs(entries, [] if out == "-" else [Path(out)])
+    return without_outputs(entries, [] if out == "-" else [out])
 
 
-def _root_tar(f: BinaryIO, root: Path, entries: Iterator[ContextEntry], out: str) -> None:
+def _root_tar(f: BinaryIO, root: str, entries: Iterator[ContextEntry], out: str) -> None:
     """A source root's archive; files opened beneath the root, following no symlink."""
     entries = _leave_out(entries, out)
     files = TreeReader(root)
@@ -86,8 +90,8 @@ def _root_tar(f: BinaryIO, root: Path, entries: Iterator[ContextEntry], out: str
 
 
 def run(args: argparse.Namespace | SimpleNamespace) -> int:
-    target = Path(args.target)
-    if target.is_dir():
+    target = path_text(args.target)  # as str(Path(...)) spells it
+    if is_dir(target):
         selection = select_context(target, ignore_file=args.dockerignore, dockerfile=args.file)
         if args.tar:
             entries = selection.entries()
@@ -102,14 +106,14 @@ def run(args: argparse.Namespace | SimpleNamespace) -> int:
     return _spec_context(args, target)
 
 
-def _spec_context(args: argparse.Namespace | SimpleNamespace, target: Path) -> int:
+def _spec_context(args: argparse.Namespace | SimpleNamespace, target: str) -> int:
     # Lazy: a source root directory needs none of the compiler, and start-up is most of its time.
     from imagec.backend.buildcontext import BuildContext
     from imagec.backend.containerfile import render
     from imagec.project import load_project
 
     project = load_project(
-        str(target),
+        target,
         import_module=args.import_module,
         stack=args.stack,
         dockerignore=args.dockerignore,
