@@ -47,7 +47,8 @@ class PodmanBackend(EngineBackend):
 
         # Several platforms build a manifest list; what cannot is refused before connecting.
         check_several(build, target_platforms(build, request))
-        with self.engine().connect(self.url) as session:
+        # The usual calls on the API directly (imagec_podman.raw), the rest on podman-py.
+        with self.engine().build_session(self.url) as session:
             engine_build = canonical(build, self)
             if build.parent is not None:
                 from imagec.backend.engine.parent import ensure_parent

@@ -18,6 +18,8 @@ from imagec.backend.engine.session import BuildParams, ImageInfo
 if TYPE_CHECKING:
     import podman
 
+    from imagec.backend.engine.rawsession import RawSession
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 ROOTFUL_URL = "unix:///run/podman/podman.sock"
 
@@ -90,6 +92,12 @@ class PodmanSession(SdkSession):
         )
 
     @classmethod
+    def raw_class(cls) -> type[RawSession]:
+        from imagec_podman.raw import PodmanRawSession
+
+        return PodmanRawSession
+
+    @classmethod
     def open(cls, url: str | None, where: str) -> podman.PodmanClient:
         client = _client(where)
         try:
@@ -111,40 +119,16 @@ class PodmanSession(SdkSession):
         return ImageInfo(_image_id(image.id), dict(image.labels or {}))
 
     def build(self, body: Iterable[bytes], params: BuildParams) -> Iterator[dict[str, Any]]:
-        query: dict[str, Any] = {
-            "dockerfile": params.build_file,
-            "rm": True,
-            "forcerm": True,  # no working container is left behind, also on failure
-            "layers": True,  # each step is a cached layer, as with docker
-            # Named explicitly: podman 4's API service leaves the cache unused without it.
-            "outputformat": OCI_MANIFEST,
-            "nocache": params.no_cache,
-            "labels": json.dumps(params.labels),
-        }
-        if params.pull:
-            # `pull=true` only pulls a missing base; `--pull` means always, as with docker.
-            query["pullpolicy"] = "always"
-        if params.build_args:
-            query["buildargs"] = json.dumps(params.build_args)
+        query = build_query(params)
         staging = None
         if params.platform and "," in params.platform:
-            from imagec_podman.manifests import build_query, staging_name
+            from imagec_podman.manifests import build_query as list_query
+            from imagec_podman.manifests import staging_name
 
             staging = staging_name()
             self._staging.append(staging)
-            query.update(build_query(tuple(params.platform.split(",")), staging))
-        elif params.platform:
-            query["platform"] = params.platform
-        if params.network:
-            query["networkmode"] = params.network
-        if params.target:
-            query["target"] = params.target
-        if params.secrets:
-            from imagec_podman.secrets import secret_members, splice
-
-            names, members = secret_members(params.secrets)
-            query["secrets"] = json.dumps(names)
-            body = splice(body, members)
+            query.update(list_query(tuple(params.platform.split(",")), staging))
+        body = with_secrets(query, body, params)
         response = None
         try:
             with self._calls("build"):
@@ -259,8 +243,48 @@ class PodmanSession(SdkSession):
 
 
 connect = PodmanSession.connect
+build_session = PodmanSession.build_session
 health = PodmanSession.health
 inspect_session = PodmanSession.inspect_session
+
+
+def build_query(params: BuildParams) -> dict[str, Any]:
+    """The libpod build endpoint's parameters, several platforms aside (``manifests``)."""
+    query: dict[str, Any] = {
+        "dockerfile": params.build_file,
+        "rm": "true",
+        "forcerm": "true",  # no working container is left behind, also on failure
+        "layers": "true",  # each step is a cached layer, as with docker
+        # Named explicitly: podman 4's API service leaves the cache unused without it.
+        "outputformat": OCI_MANIFEST,
+        "nocache": "true" if params.no_cache else "false",
+        "labels": json.dumps(params.labels),
+    }
+    if params.pull:
+        # `pull=true` only pulls a missing base; `--pull` means always, as with docker.
+        query["pullpolicy"] = "always"
+    if params.build_args:
+        query["buildargs"] = json.dumps(params.build_args)
+    if params.platform and "," not in params.platform:
+        query["platform"] = params.platform
+    if params.network:
+        query["networkmode"] = params.network
+    if params.target:
+        query["target"] = params.target
+    return query
+
+
+def with_secrets(
+    query: dict[str, Any], body: Iterable[bytes], params: BuildParams
+) -> Iterable[bytes]:
+    """``body`` with the build's secrets spliced in, and ``query`` naming them."""
+    if not params.secrets:
+        return body
+    from imagec_podman.secrets import secret_members, splice
+
+    names, members = secret_members(params.secrets)
+    query["secrets"] = json.dumps(names)
+    return splice(body, members)
 
 
 def _image_id(value: str) -> str:

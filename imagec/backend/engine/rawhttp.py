@@ -10,8 +10,10 @@ and plain ``tcp://``, see ``sdk_session``; TLS and ``ssh://`` go through the SDK
 from __future__ import annotations
 
 import json
+import math
 import socket
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +27,10 @@ MAX_STATUS_LINE = 1024
 # client bounds its requests.
 ANSWER_DEADLINE = 30.0
 NOT_HTTP = "the engine's answer is not HTTP"
+# A streamed answer (a build's log): one JSON message per line, a step's output line at most.
+MAX_LINE = 1024 * 1024
+MAX_CHUNK_LINE = 1024  # a chunk's size line: hex digits and extensions nobody sends
+MAX_TRAILERS = 100
 
 
 def socket_path(url: str) -> str | None:
@@ -78,6 +84,25 @@ def request(
 
 def _answer(sock: socket.socket, what: str, timeout: float, deadline: float) -> tuple[int, bytes]:
     """(status, body) read from ``sock``, each part within its bound."""
+    status, headers, answer = _head(sock, what, timeout, deadline)
+    length = _content_length(headers, what)
+    if length is not None and length > MAX_RESPONSE:
+        raise OSError(f"the engine's answer to {what} is over {MAX_RESPONSE} bytes")
+    want = MAX_RESPONSE + 1 if length is None else length
+    while len(answer) < want:
+        chunk = _recv(sock, what, timeout, deadline)
+        if not chunk:
+            break
+        answer += chunk
+    if len(answer) > MAX_RESPONSE:
+        raise OSError(f"the engine's answer to {what} is over {MAX_RESPONSE} bytes")
+    return status, bytes(answer if length is None else answer[:length])
+
+
+def _head(
+    sock: socket.socket, what: str, timeout: float | None, deadline: float
+) -> tuple[int, list[bytes], bytearray]:
+    """(status, header lines, what came after the blank line) read from ``sock``."""
     data = bytearray()
     end = -1
     while end < 0:  # the status line and headers, up to the blank line
@@ -107,26 +132,16 @@ def _answer(sock: socket.socket, what: str, timeout: float, deadline: float) -> 
         or not status_line[1].isdigit()
     ):
         raise OSError(NOT_HTTP)
-    length = _content_length(lines[1:], what)
-    if length is not None and length > MAX_RESPONSE:
-        raise OSError(f"the engine's answer to {what} is over {MAX_RESPONSE} bytes")
-    answer = data[end + 4 :]
-    want = MAX_RESPONSE + 1 if length is None else length
-    while len(answer) < want:
-        chunk = _recv(sock, what, timeout, deadline)
-        if not chunk:
-            break
-        answer += chunk
-    if len(answer) > MAX_RESPONSE:
-        raise OSError(f"the engine's answer to {what} is over {MAX_RESPONSE} bytes")
-    return int(status_line[1]), bytes(answer if length is None else answer[:length])
+    return int(status_line[1]), lines[1:], data[end + 4 :]
 
 
-def _recv(sock: socket.socket, what: str, timeout: float, deadline: float) -> bytes:
+def _recv(sock: socket.socket, what: str, timeout: float | None, deadline: float) -> bytes:
+    """What the engine sent next; ``timeout`` None and ``deadline`` inf: wait as long as it
+    takes (a build's answer)."""
     left = deadline - time.monotonic()
     if left <= 0:
         raise OSError(f"the engine's answer to {what} took longer than {ANSWER_DEADLINE:.0f} s")
-    sock.settimeout(min(timeout, left))
+    sock.settimeout(None if timeout is None else min(timeout, left))
     try:
         return sock.recv(65536)
     except TimeoutError:
@@ -163,6 +178,159 @@ def _connect(address: str | tuple[str, int], timeout: float) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def stream(
+    url: str,
+    method: str,
+    path: str,
+    body: Iterable[bytes],
+    *,
+    content_type: str,
+    timeout: float = TIMEOUT,
+) -> Streamed:
+    """``METHOD path`` with ``body`` sent as it is produced, the answer read as it comes: a
+    build, which takes as long as it takes (``timeout`` bounds connecting; nothing bounds the
+    wait, as with the SDKs, and closing the answer hangs up).
+
+    HTTP/1.1, as HTTP/1.0 has no chunked request bodies (and Go's server ignores the header
+    on one); ``Connection: close``, so the answer ends with the connection at the latest.
+    Raises OSError as ``request`` does."""
+    address = plain_address(url)
+    if address is None:
+        raise ValueError(f"not a unix:// or tcp:// URL: {url}")
+    what = f"{method} {path.split('?', 1)[0]}"
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    sock = _connect(address, timeout)
+    try:
+        sock.settimeout(None)
+        unsent: OSError | None = None
+        try:
+            sock.sendall(head.encode("ascii"))
+            for data in body:
+                if data:
+                    sock.sendall(b"%x\r\n" % len(data))
+                    sock.sendall(data)
+                    sock.sendall(b"\r\n")
+            sock.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            unsent = exc  # refused before it read the body (a bad parameter): its answer says why
+        try:
+            status, headers, rest = _head(sock, what, None, math.inf)
+        except OSError:
+            if unsent is not None:
+                raise unsent from None
+            raise
+        return Streamed(sock, what, status, headers, rest)
+    except BaseException:
+        sock.close()
+        raise
+
+
+class Streamed:
+    """An answer read as it comes: ``status``, then its body whole (``read``, bounded by
+    ``MAX_RESPONSE``: an error's) or line by line (``lines``). ``close`` hangs up."""
+
+    def __init__(
+        self, sock: socket.socket, what: str, status: int, headers: list[bytes], rest: bytearray
+    ) -> None:
+        self.status = status
+        self._sock = sock
+        self._what = what
+        self._buf = rest
+        self._chunked = any(
+            name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower()
+            for name, _, value in (line.partition(b":") for line in headers)
+        )
+        self._length = None if self._chunked else _content_length(headers, what)
+
+    def lines(self) -> Iterator[bytes]:
+        """The body's lines, without their ending; each at most ``MAX_LINE`` bytes."""
+        line = bytearray()
+        for data in self._data():
+            start = len(line)
+            line += data
+            while (cut := line.find(b"\n", start)) >= 0:
+                if cut > MAX_LINE:
+                    break
+                yield bytes(line[:cut]).rstrip(b"\r")
+                del line[: cut + 1]
+                start = 0
+            if len(line) > MAX_LINE:
+                raise OSError(
+                    f"the engine's answer to {self._what} has a line over {MAX_LINE} bytes"
+                )
+        if line:
+            yield bytes(line)
+
+    def read(self) -> bytes:
+        whole = bytearray()
+        for data in self._data():
+            whole += data
+            if len(whole) > MAX_RESPONSE:
+                raise OSError(f"the engine's answer to {self._what} is over {MAX_RESPONSE} bytes")
+        return bytes(whole)
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def _data(self) -> Iterator[bytes]:
+        """The body's bytes as they come, its chunked framing taken off."""
+        if not self._chunked:
+            left = self._length
+            while left is None or left > 0:
+                if not self._buf and not self._more():
+                    if left is None:
+                        return  # no length: the body ends with the connection
+                    raise self._broken()
+                data = bytes(self._buf if left is None else self._buf[:left])
+                del self._buf[: len(data)]
+                left = None if left is None else left - len(data)
+                yield data
+            return
+        while True:
+            size_text = self._line().partition(b";")[0].strip()
+            if not size_text or len(size_text) > 15 or size_text.strip(b"0123456789abcdefABCDEF"):
+                raise OSError(f"the engine's answer to {self._what} has a broken chunk size")
+            size = int(size_text, 16)
+            if size == 0:
+                for _ in range(MAX_TRAILERS):
+                    if not self._line():
+                        return
+                raise OSError(
+                    f"the engine's answer to {self._what} has over {MAX_TRAILERS} trailers"
+                )
+            while size:
+                if not self._buf and not self._more():
+                    raise self._broken()
+                data = bytes(self._buf[:size])
+                del self._buf[: len(data)]
+                size -= len(data)
+                yield data
+            if self._line():
+                raise OSError(f"the engine's answer to {self._what} has a broken chunk")
+
+    def _line(self) -> bytes:
+        """A framing line (chunk size, trailer), at most ``MAX_CHUNK_LINE`` bytes."""
+        while (cut := self._buf.find(b"\r\n", 0, MAX_CHUNK_LINE + 2)) < 0:
+            if len(self._buf) > MAX_CHUNK_LINE + 1:
+                raise OSError(f"the engine's answer to {self._what} has a broken chunk size")
+            if not self._more():
+                raise self._broken()
+        line = bytes(self._buf[:cut])
+        del self._buf[: cut + 2]
+        return line
+
+    def _more(self) -> bool:
+        data = _recv(self._sock, self._what, None, math.inf)
+        self._buf += data
+        return bool(data)
+
+    def _broken(self) -> OSError:
+        return OSError(f"the engine's answer to {self._what} broke off")
 
 
 def get_json(url: str, path: str, *, timeout: float = TIMEOUT) -> tuple[int, Any] | None:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib.util import find_spec
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import quote
 
 from imagec.backend.base import Health
@@ -27,6 +27,9 @@ from imagec.backend.engine import rawhttp
 from imagec.backend.engine.connect import PING_TIMEOUT, root_cause, unreachable
 from imagec.backend.engine.session import ImageInfo
 from imagec.errors import EngineError
+
+if TYPE_CHECKING:
+    from imagec.backend.engine.rawsession import RawSession
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,12 @@ class SdkSession:
         cls.open(url, where).close()
 
     @classmethod
+    def raw_class(cls) -> type[RawSession] | None:
+        """The ``RawSession`` subclass ``build_session`` uses on plain HTTP; None: the SDK's
+        session only."""
+        return None
+
+    @classmethod
     def plain_http(cls, where: str) -> bool:
         """Does the engine at ``where`` speak plain HTTP that ``rawhttp`` can reach?"""
         return rawhttp.plain_address(where) is not None
@@ -136,6 +145,26 @@ class SdkSession:
                 yield session
             return
         yield ApiSession(cls.engine, where, cls.how_to_start(where))
+
+    @classmethod
+    @contextmanager
+    def build_session(cls, url: str | None) -> Iterator[Any]:
+        """A session for ``imagec build``: where the engine's API is plain HTTP and the engine
+        has a ``raw_class``, that (``rawsession``: the usual calls without the SDK), else an
+        SDK session."""
+        if find_spec(cls.sdk) is None:
+            raise EngineError(cls.sdk_missing)
+        where = cls.resolve_url(url)
+        raw = cls.raw_class() if cls.plain_http(where) else None
+        if raw is None:
+            with cls.connect(url) as session:
+                yield session
+            return
+        session = raw.checked(cls.engine, where, cls.how_to_start(where), lambda: cls.connect(url))
+        try:
+            yield session
+        finally:
+            session.close()
 
     @classmethod
     @contextmanager
@@ -195,20 +224,27 @@ class ApiSession:
         self.url = url
         self._how = how_to_start
 
-    def _call(self, what: str, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+    def _call(
+        self, what: str, method: str, path: str, body: Any = None, *, absent_ok: bool = True
+    ) -> tuple[int, bytes]:
+        """(status, body) of one request; 404 is an answer when ``absent_ok``."""
         data = None if body is None else json.dumps(body).encode()
         try:
             status, answer = rawhttp.request(self.url, method, path, data)
         except OSError as exc:
             raise unreachable(self.engine, self.url, exc, self._how) from None
-        if status >= 400 and status != 404:
-            try:
-                reason = json.loads(answer).get("message") or ""
-            except (ValueError, AttributeError):
-                reason = ""
-            reason = " ".join(str(reason).split()) or f"HTTP {status}"
-            raise EngineError(f"{self.engine}: {what} failed: {reason}")
+        if status >= 400 and not (absent_ok and status == 404):
+            raise self._refused(what, status, answer)
         return status, answer
+
+    def _refused(self, what: str, status: int, answer: bytes) -> EngineError:
+        """An error answer as the SDK sessions word it: the engine's ``message``."""
+        try:
+            reason = json.loads(answer).get("message") or ""
+        except (ValueError, AttributeError):
+            reason = ""
+        reason = " ".join(str(reason).split()) or f"HTTP {status}"
+        return EngineError(f"{self.engine}: {what} failed: {reason}")
 
     def image(self, ref: str) -> ImageInfo | None:
         what = f"inspecting {ref}"
