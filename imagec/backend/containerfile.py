@@ -159,17 +159,21 @@ def _arg(step: Arg) -> str:
 
 _SECRET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*", re.ASCII)
 _MOUNT_TARGET = re.compile(r"/[A-Za-z0-9._/-]*", re.ASCII)
+_MOUNT_SOURCE = re.compile(r"[A-Za-z0-9._-][A-Za-z0-9._/-]*", re.ASCII)  # in the context
 
 
 def mount_flag(mount: Mount) -> str:
-    """``--mount=type=secret,id=pip_index`` / ``--mount=type=cache,target=/root/.cache/pip``:
-    BuildKit splits the value at ``,`` and ``=`` (CSV), so ids and targets keep to a safe
+    """``--mount=type=secret,id=pip_index`` / ``--mount=type=cache,target=/root/.cache/pip`` /
+    ``--mount=type=bind,source=imagec/requirements/1-list.txt,target=/imagec/...``: BuildKit
+    splits the value at ``,`` and ``=`` (CSV), so ids, sources and targets keep to a safe
     alphabet instead of being quoted."""
     parts = [f"type={mount.type}"]
-    if mount.type not in ("secret", "cache"):
+    if mount.type not in ("secret", "cache", "bind"):
         raise UnencodableValue(f"unknown mount type {show(mount.type)}")
     if mount.id is not None:
         parts.append(f"id={_checked(_SECRET_ID, mount.id, 'mount id')}")
+    if mount.source is not None:
+        parts.append(f"source={_checked(_MOUNT_SOURCE, mount.source, 'mount source')}")
     if mount.target is not None:
         parts.append(f"target={_checked(_MOUNT_TARGET, mount.target, 'mount target')}")
     return "--mount=" + ",".join(parts)

@@ -24,6 +24,8 @@ from imagec import __version__
 from imagec.model.spec import Spec
 from imagec.plan.install import (
     CACHE_TARGETS,
+    IMG_REQUIREMENTS,
+    bound_files,
     index_options,
     install_secrets,
     install_step_parts,
@@ -62,7 +64,6 @@ from imagec.runtime.buildinfo import BUILD_INFO, BUILD_INFO_LABEL, BUILD_INFO_LA
 from imagec.spec.document import Document
 
 # Paths inside the image.
-IMG_REQUIREMENTS = "/imagec/requirements"
 IMG_FIND_LINKS = "/imagec/find-links"
 IMG_RUNTIME = "/imagec/runtime"
 LABEL_PREFIX = "dev.imagec."
@@ -186,18 +187,22 @@ def plan(spec: Spec, doc: Document, inputs: Inputs) -> Plan:
             add(_uv_bootstrap(spec, inputs, cache, o("installer")))
             uv_ready = True
         install, prelude, mounts = _installer(spec, inputs, installer, cache, source.own_index)
-        requirements_file = f"{CTX_REQUIREMENTS}/{source.name}"
-        files.append(ContextFile(requirements_file, source.content))
-        copied = [requirements_file]
+        made = [ContextFile(f"{CTX_REQUIREMENTS}/{source.name}", source.content)]
         if source.constraints is not None:
-            constraints_file = f"{CTX_REQUIREMENTS}/{source.constraints_name}"
-            files.append(ContextFile(constraints_file, source.constraints))
-            copied.append(constraints_file)
-        add(Copy(source.origin, tuple(copied), f"{IMG_REQUIREMENTS}/"))
+            made.append(
+                ContextFile(f"{CTX_REQUIREMENTS}/{source.constraints_name}", source.constraints)
+            )
+        files.extend(made)
+        where = IMG_REQUIREMENTS
+        if mounts and source.installs:  # bound for the step that reads them, not copied
+            where, binds = bound_files([(f.path, f.content) for f in made])
+            mounts = (*mounts, *binds)
+        else:
+            add(Copy(source.origin, tuple(f.path for f in made), f"{IMG_REQUIREMENTS}/"))
         if not source.installs:  # comments and options only: nothing to run
             continue
         # installer_args last: a dangling option among them must not swallow `-r FILE`.
-        argv = (*install, "-r", f"{IMG_REQUIREMENTS}/{source.name}", *spec.installer_args)
+        argv = (*install, "-r", f"{where}/{source.name}", *spec.installer_args)
         add(Run(source.origin, wrap(argv, prelude), mounts))
 
     custom("requirements")

@@ -13,6 +13,7 @@ step's own environment and then ``exec``s the installer with its arguments uncha
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from imagec.model.spec import BuildSecret, Spec
@@ -30,6 +31,8 @@ INDEX_ENV = {
 }
 # $0 of the prelude, shown by `ps` and in error messages.
 ARGV0 = "imagec-install"
+# Where an install step finds its requirements files in the image.
+IMG_REQUIREMENTS = "/imagec/requirements"
 
 
 def _shell_template(url: str) -> str:
@@ -106,3 +109,25 @@ def wrap(argv: tuple[str, ...], prelude: list[str]) -> tuple[str, ...]:
         return argv
     script = "; ".join(["set -e", *prelude, 'exec "$@"'])
     return ("/bin/sh", "-c", script, ARGV0, *argv)
+
+
+def bound_files(files: list[tuple[str, str]]) -> tuple[str, tuple[Mount, ...]]:
+    """(directory, mounts) for an install step that mounts something already (the cache,
+    a secret): its requirements files ``(context path, content)`` are bound from the context
+    for that step alone instead of copied in a layer of their own, which would be one more
+    layer to commit on podman on every requirement change::
+
+        RUN --mount=type=bind,source=imagec/requirements/1-list.txt,\\
+            target=/imagec/requirements/3f2a9c1d07b6/1-list.txt [..., "-r", \\
+            "/imagec/requirements/3f2a9c1d07b6/1-list.txt"]
+
+    The directory is named by the files' digest: engines key a RUN's cache on its text, not
+    on what it binds (podman 4.3 reuses a cached RUN whose bound file changed)."""
+    digest = hashlib.sha256()
+    for path, content in files:
+        digest.update(f"{len(path)}:{path}{len(content)}:{content}".encode())
+    where = f"{IMG_REQUIREMENTS}/{digest.hexdigest()[:12]}"
+    mounts = tuple(
+        Mount("bind", target=f"{where}/{path.rsplit('/', 1)[-1]}", source=path) for path, _ in files
+    )
+    return where, mounts

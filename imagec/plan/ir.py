@@ -69,11 +69,13 @@ class Label(Step):
 class Mount:
     """A build-time mount of one RUN step (``RUN --mount=type=...``); nothing mounted is in a
     layer. ``secret``: the build secret ``id`` as a file at ``target`` (default
-    ``/run/secrets/<id>``). ``cache``: a directory at ``target`` kept between builds."""
+    ``/run/secrets/<id>``). ``cache``: a directory at ``target`` kept between builds.
+    ``bind``: the context file ``source`` at ``target``, read-only, for this step only."""
 
-    type: str  # "secret" or "cache"
+    type: str  # "secret", "cache" or "bind"
     target: str | None = None
     id: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -226,12 +228,19 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
             out[f.name] = dataclasses.asdict(value)
         elif f.name == "mounts":
             if value:  # left out when empty: plans without mounts keep their digests
-                out[f.name] = [dataclasses.asdict(m) for m in value]
+                out[f.name] = [_mount_to_dict(m) for m in value]
         elif f.name == "from_image":
             if value is not None:  # left out when unset, like mounts
                 out[f.name] = value
         else:
             out[f.name] = _listify(value)
+    return out
+
+
+def _mount_to_dict(mount: Mount) -> dict[str, Any]:
+    out = dataclasses.asdict(mount)
+    if mount.source is None:  # only bind mounts have one; the others keep their digests
+        del out["source"]
     return out
 
 

@@ -47,6 +47,14 @@ def test_layers_in_the_seed_order(tmp_path: Path) -> None:
     assert "torch==2.1.2" in files["2-integrations.txt"]  # the user's pin, not the default
     assert "pandas>=2" in files["3-file.txt"]
     assert files["4-list.txt"].splitlines()[2:] == ["six", "torch==2.1.2"]
-    # Each layer is a COPY of its own file, then its own RUN.
-    copies = [s for s in plan["steps"] if s["kind"] == "copy" and "requirements" in s["dest"]]
-    assert [c["sources"] for c in copies] == [[f"imagec/requirements/{name}"] for name in installs]
+    # Each layer is its own RUN, its file bound from the context (the RUN mounts the cache
+    # already) into a directory named by its digest, so a changed file changes the RUN.
+    runs = [s for s in plan["steps"] if s["kind"] == "run" and "-r" in s["argv"]]
+    binds = [[m for m in r["mounts"] if m["type"] == "bind"] for r in runs]
+    assert [[m["source"] for m in b] for b in binds] == [
+        [f"imagec/requirements/{name}"] for name in installs
+    ]
+    for run, (bind,) in zip(runs, binds, strict=True):
+        assert run["argv"][run["argv"].index("-r") + 1] == bind["target"]
+        assert bind["target"].startswith("/imagec/requirements/")
+    assert not any(s["kind"] == "copy" and "requirements" in s["dest"] for s in plan["steps"])

@@ -79,11 +79,17 @@ class DockerBackend(EngineBackend):
 def classic_plan(backend: Backend, build: Build):
     """The plan for the classic builder, which has no ``RUN --mount``: a build secret is an
     error (the build cannot work without it); a cache mount goes to the unsupported policy
-    (an error, or under ``--on-unsupported warn`` the step without its cache)."""
-    from imagec.plan.ir import Run  # the IR loads for a build, not for listing backends
+    (an error, or under ``--on-unsupported warn`` the step without its cache); files bound
+    from the context are copied to the same place just before the step."""
+    from imagec.plan.ir import Copy, Run  # the IR loads for a build, not for listing backends
 
     steps = []
     for step in build.plan.steps:
+        if isinstance(step, Run) and step.mounts:
+            for m in step.mounts:
+                if m.type == "bind" and m.source and m.target:
+                    steps.append(Copy(step.origin, (m.source,), m.target))
+            step = replace(step, mounts=tuple(m for m in step.mounts if m.type != "bind"))
         if isinstance(step, Run) and step.mounts:
             if any(m.type == "secret" for m in step.mounts):
                 origin = step.origin
