@@ -1,6 +1,7 @@
-"""The one requirement checker: pip's grammar (PEP 508 via ``packaging``), what an image can
-install, and credentials that must not be baked in. The spec model validates ``requirements``
-entries with it, and resolution checks requirement files' lines with it."""
+"""The one requirement checker: pip's grammar (PEP 508, read by ``imagec.model.pep508`` as
+``packaging`` reads it), what an image can install, and credentials that must not be baked in.
+The spec model validates ``requirements`` entries with it, and resolution checks requirement
+files' lines with it."""
 
 from __future__ import annotations
 
@@ -8,16 +9,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-
 from imagec.errors import SpecError
+from imagec.model.pep508 import InvalidRequirement, Marker, Requirement
 from imagec.util.secrets import SECRET_HINT, has_literal_credentials
 from imagec.util.text import bare, show
 
@@ -69,6 +62,15 @@ class UrlRequirement:
             if key == "egg" and value:
                 return value.split("[", 1)[0]
         filename = self.url.split("#", 1)[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        # Loaded here: packaging's file-name readers bring its platform tags (and logging,
+        # subprocess, sysconfig), which a compile without such a URL never needs.
+        from packaging.utils import (
+            InvalidSdistFilename,
+            InvalidWheelFilename,
+            parse_sdist_filename,
+            parse_wheel_filename,
+        )
+
         try:
             if filename.endswith(".whl"):
                 return str(parse_wheel_filename(filename)[0])
@@ -94,7 +96,7 @@ def _url_requirement(text, fail, file, line, field) -> UrlRequirement:
     if sep:
         try:
             marker = Marker(marker_text.strip())
-        except InvalidMarker as e:
+        except InvalidRequirement as e:
             reason, _ = _explain(str(e))
             raise fail(f"invalid requirement '{bare(text)}': {reason}") from None
     option = next((w for w in str(marker or "").split(" ") if w.startswith("-")), None)

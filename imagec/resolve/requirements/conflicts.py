@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-
-from packaging.requirements import Requirement
-from packaging.specifiers import Specifier
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from imagec.errors import SpecError
+from imagec.model.pep508 import Requirement, Specifier, canonicalize_name
 from imagec.resolve.requirements.lines import Item, RequirementLine, requirement_line
 from imagec.util.text import bare
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 
 def merge_sources(sources: Sequence[tuple[str, Sequence[Item]]]) -> list[RequirementLine]:
@@ -42,9 +42,11 @@ def check_conflicts(sources: Sequence[tuple[str, Sequence[Item]]]) -> None:
 def as_line(item: Item, label: str) -> RequirementLine:
     if isinstance(item, RequirementLine):
         return replace(item, source=label)
-    if isinstance(item, Requirement):
-        return RequirementLine(str(item), item, source=label)
-    return requirement_line(item, source=label, field=label)
+    if isinstance(item, str):
+        return requirement_line(item, source=label, field=label)
+    # A parsed requirement (imagec's or packaging's): kept as its normal form.
+    req = item if isinstance(item, Requirement) else Requirement(str(item))
+    return RequirementLine(str(req), req, source=label)
 
 
 def _check_versions(lines: list[RequirementLine]) -> None:
@@ -79,7 +81,7 @@ def _incompatible(a: Requirement, b: Requirement) -> bool:
     return _empty([*a.specifier, *b.specifier])
 
 
-_Bound = tuple[Version, bool]  # (version, inclusive)
+_Bound = tuple["Version", bool]  # (version, inclusive)
 
 
 def _empty(specs: list[Specifier]) -> bool:
@@ -88,6 +90,9 @@ def _empty(specs: list[Specifier]) -> bool:
     Only bounds that hold for every matching version are used (``===``, wildcards and local
     labels are skipped), so an empty result is a proof; anything else is left to pip.
     """
+    # PEP 440 ordering is packaging's; loaded only when one package is named twice.
+    from packaging.version import InvalidVersion, Version
+
     low: _Bound | None = None
     high: _Bound | None = None
     for spec in specs:

@@ -20,9 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
+from imagec.model.pep508 import InvalidRequirement, Requirement, canonicalize_name
 from imagec.model.requirement import URL_SCHEMES
 
 # Never frozen into an image: installers, build front- and back-ends, environment managers.

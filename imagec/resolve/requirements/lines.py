@@ -8,9 +8,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.requirements import Requirement
-
 from imagec.errors import SpecError
+from imagec.model.pep508 import Requirement
 from imagec.model.requirement import UrlRequirement, checked_requirement
 from imagec.util.text import bare
 

@@ -23,9 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
+from imagec.model.pep508 import Requirement, canonicalize_name
 from imagec.resolve.requirements.lines import RequirementLine
 from imagec.util.text import show
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from packaging.utils import canonicalize_name
-
+from imagec.model.pep508 import canonicalize_name
 from imagec.resolve.requirements.conflicts import as_line
 from imagec.resolve.requirements.lines import Item, RequirementLine
 
