@@ -54,6 +54,30 @@ def _scratch_file(parent: str, name: str) -> tuple[int, str]:
     raise FileExistsError(errno.EEXIST, "no unused temporary name", parent)
 
 
+# Outputs this large (a context archive) are worth the calls in _drop_cached.
+_LARGE = 1 << 20
+
+
+def _drop_cached(path: str) -> None:
+    """Ask the kernel to drop the cached pages of the file about to be replaced; its content
+    (on disk) stays until the rename. GNU tar truncates its output first, so the new archive
+    is written into the pages the old one just gave back; writing beside the old file instead
+    took fresh pages, and that was most of the difference between the two on a 30 MB
+    archive (measured 2026-12-03: 30-160 ms of writing against 8-20 ms with the old pages
+    dropped first, and 10-85 ms CPU against 7-12 ms)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return  # not readable (a file in a writable directory can be replaced anyway)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass  # a hint only
+    finally:
+        os.close(fd)
+
+
 def atomic_write_bytes(path: str | PathLike[str], write: Callable[[BinaryIO], object]) -> None:
     """Call ``write`` with a temporary file next to ``path``, then move it into place.
 
@@ -66,9 +90,13 @@ def atomic_write_bytes(path: str | PathLike[str], write: Callable[[BinaryIO], ob
     if not is_dir(parent):
         raise SpecError("parent directory does not exist", file=path)
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        info = os.stat(path)
     except OSError:
         mode = 0o666 & ~umask()
+    else:
+        mode = stat.S_IMODE(info.st_mode)
+        if stat.S_ISREG(info.st_mode) and info.st_size >= _LARGE:
+            _drop_cached(path)
     fd, tmp = _scratch_file(parent, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
@@ -157,12 +185,18 @@ def without_outputs(entries: Iterable[W], targets: Iterable[str | PathLike[str]]
     if not places:
         yield from entries
         return
+    # Names that can be a target or its scratch file: one C-level test per entry rejects the
+    # rest (the walk yields thousands; `imagec context --tar` is timed against tar).
+    starts = (*places, *(f".{t}." for t in places))
     skipped: str | None = None
     for entry in entries:
         if skipped is not None and entry.path.startswith(skipped):
             continue
         skipped = None
         name = entry.path.rpartition("/")[2]
+        if not name.startswith(starts):
+            yield entry
+            continue
         hit = [t for t in places if _scratch_name(name, t)]
         if hit:
             try:
