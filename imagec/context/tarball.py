@@ -244,7 +244,11 @@ class _Sink:
             if self.pos >= _FLUSH:
                 self.flush()
             start = self.pos
-            got = os.readv(fd, (self.view[start : start + min(left, _CHUNK)],))
+            try:
+                got = os.readv(fd, (self.view[start : start + min(left, _CHUNK)],))
+            except BlockingIOError:  # see Opener
+                os.set_blocking(fd, True)
+                continue
             if not got:
                 raise SpecError("file shrank while it was being archived", file=fspath)
             self.pos = start + got
@@ -354,8 +358,10 @@ _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 # Opens an archive member's file by its archive name: (descriptor, status) of a regular file,
-# or None when it is gone or no longer one. ``fsutil.TreeReader`` opens beneath the tree's
-# root without following symlinks anywhere on the way.
+# or None when it is gone or no longer one. ``TreeReader.open_file`` opens beneath the tree's
+# root without following symlinks anywhere on the way; ``open_regular`` leaves the descriptor
+# O_NONBLOCK, which a regular file's reads ignore on Linux: should one raise BlockingIOError
+# all the same, the descriptor is made blocking and read again.
 Opener = Callable[[str], "tuple[int, os.stat_result] | None"]
 
 
@@ -394,7 +400,11 @@ def _copy_file(
         view[sink.pos : start] = head
         end = start + size
         while start < end:
-            got = os.readv(fd, (view[start:end],))
+            try:
+                got = os.readv(fd, (view[start:end],))
+            except BlockingIOError:  # see Opener
+                os.set_blocking(fd, True)
+                continue
             if not got:
                 raise SpecError("file shrank while it was being archived", file=fspath)
             start += got

@@ -69,6 +69,16 @@ class TreeReader:
     def open_file(self, rel: str) -> tuple[int, os.stat_result] | None:
         """A descriptor of the regular file at ``rel`` and its status, or None when it is
         gone or is no longer a regular file."""
+        opened = self.open_regular(rel)
+        if opened is not None:
+            os.set_blocking(opened[0], True)
+        return opened
+
+    def open_regular(self, rel: str) -> tuple[int, os.stat_result] | None:
+        """``open_file`` with the descriptor left ``O_NONBLOCK``, as it was opened (so that a
+        FIFO swapped in never blocks the open). Linux ignores the flag for a regular file's
+        reads, so the archive reads with it and skips a system call per file; a reader must
+        still handle ``BlockingIOError`` (``os.set_blocking(fd, True)`` and read again)."""
         parent, name = self._split(rel)
         if parent is None:
             return None
@@ -82,7 +92,6 @@ class TreeReader:
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
             return None
-        os.set_blocking(fd, True)
         return fd, info
 
     def readlink(self, rel: str) -> str | None:

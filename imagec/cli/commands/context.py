@@ -84,7 +84,7 @@ def _root_tar(f: BinaryIO, root: str, entries: Iterator[ContextEntry], out: str)
     entries = _leave_out(entries, out)
     files = TreeReader(root)
     try:
-        write_context_tar(f, entries, opener=files.open_file, digest=False)
+        write_context_tar(f, entries, opener=files.open_regular, digest=False)
     finally:
         files.close()
 
