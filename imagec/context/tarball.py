@@ -64,6 +64,14 @@ class _Header:
         # Everything after the type flag when there is no link name and no prefix.
         self.plain_tail = bytes(100) + self.tail + bytes(155 + 12)
         self.modes = {m: (b"%07o\x00" % m, sum(b"%07o\x00" % m)) for m in (0o644, 0o755, 0o777)}
+        # A regular file's header, the fields around its name, size and checksum put together:
+        # mode -> (mode and ids, the checksum of the constant fields), and what follows the
+        # checksum (the type flag and the plain tail).
+        self.file_heads = {
+            m: (field + self.ids, self.base_sum + field_sum + _TYPE[FILE][0])
+            for m, (field, field_sum) in self.modes.items()
+        }
+        self.file_tail = _TYPE[FILE] + self.plain_tail
 
     def build(self, name: bytes, mode: int, size: int, kind: bytes, link: bytes) -> bytes:
         if len(name) <= 100 and not link and size <= _MAX_OCTAL_SIZE and name.isascii():
@@ -383,16 +391,32 @@ def _open_path(fspath: str) -> tuple[int, os.stat_result] | None:
 
 
 def _copy_file(
-    sink: _Sink, header: _Header, name: bytes, fspath: str, fd: int, st: os.stat_result
+    sink: _Sink, header: _Header, name: bytes, fspath: str, opened: tuple[int, os.stat_result]
 ) -> None:
-    """The member for the regular file open at ``fd`` (closed here): header, data, padding."""
+    """The member for the regular file ``opened`` (its descriptor is closed here): header,
+    data, padding."""
+    fd, st = opened
     try:
         size = st.st_size
-        head = header.build(name, 0o755 if st.st_mode & 0o111 else 0o644, size, b"0", b"")
-        if size > _CHUNK or len(head) != BLOCK:  # large, or a pax header before
-            sink.add(head)
+        mode = 0o755 if st.st_mode & 0o111 else 0o644
+        if size > _CHUNK or len(name) > 100 or not name.isascii():  # large, or a pax header
+            sink.add(header.build(name, mode, size, _TYPE[FILE], b""))
             sink.read_from(fd, size, fspath)
             return
+        # header.build's common case for a regular file, with its constant fields together.
+        size_f = b"%011o\x00" % size
+        fields, checksum = header.file_heads[mode]
+        checksum += (adler32(size_f, adler32(name)) & 0xFFFF) - 1  # as in header.build
+        head = b"".join(
+            (
+                name.ljust(100, b"\x00"),
+                fields,
+                size_f,
+                header.mtime,
+                b"%06o\x00 " % checksum,
+                header.file_tail,
+            )
+        )
         # Most files: what sink.add and sink.read_from do, inline (this runs once per file).
         if sink.pos >= _FLUSH:
             sink.flush()
@@ -458,7 +482,7 @@ def _write_members(
         if kind == FILE and isinstance(source, str):
             opened = opener(member_name) if opener is not None else _open_path(source)
             if opened is not None:
-                _copy_file(sink, header, name, source, *opened)
+                _copy_file(sink, header, name, source, opened)
         elif kind == DIR:
             sink.add(header.build(name + b"/", 0o755, 0, _TYPE[DIR], b""))
         elif isinstance(source, ExtraFile):

@@ -79,7 +79,11 @@ class TreeReader:
         FIFO swapped in never blocks the open). Linux ignores the flag for a regular file's
         reads, so the archive reads with it and skips a system call per file; a reader must
         still handle ``BlockingIOError`` (``os.set_blocking(fd, True)`` and read again)."""
-        parent, name = self._split(rel)
+        directory, _, name = rel.rpartition("/")  # self._split, inline: once per file
+        if directory != self.here:
+            self.here = directory
+            self.here_fd = self._directory(directory.split("/") if directory else [])
+        parent = self.here_fd
         if parent is None:
             return None
         try:
