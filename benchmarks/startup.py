@@ -10,6 +10,7 @@
   docker CLI's no-op build of the same export (everything cached): target <= 1.5x.
 
     python benchmarks/startup.py [--runs 15] [--cache-dir DIR] [--spec examples/quickstart]
+        [--skip-engine | --only-engine | --only-context]
 
 The engine is a private dockerd started as the engine tests start it (``--bridge=none``);
 builds use ``-O network=host``. Runs are interleaved (one of each peer per round) after a
@@ -102,6 +103,7 @@ def main() -> int:
     parser.add_argument("--docker", default=shutil.which("docker") or "/usr/local/bin/docker")
     parser.add_argument("--skip-engine", action="store_true", help="no inspect/build rows")
     parser.add_argument("--only-engine", action="store_true", help="only inspect/build rows")
+    parser.add_argument("--only-context", action="store_true", help="only the context --tar row")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",)}
     print(tree_bench.machine())
@@ -113,9 +115,10 @@ def main() -> int:
         if not args.only_engine:
             tree = tree_bench.ensure_tree(args.cache_dir)
             ratios += context_vs_tar(tree, scratch, env, args.runs)
+        if not (args.only_engine or args.only_context):
             quick(env, args.runs)
             ratios += compile_vs_floor(env, args.runs)
-        if not args.skip_engine:
+        if not (args.skip_engine or args.only_context):
             ratios += with_engine(args, scratch, env)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print()
