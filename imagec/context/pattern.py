@@ -554,7 +554,10 @@ class IgnoreMatcher:
         "/"), when the caller has the parts at hand: the walk, once per entry."""
         if parent is None and prefix:
             return self._match_without_parent_results(path)
-        return self._decide(self._index.matching(prefix, name, path), parent or 0)
+        hits = self._index.matching(prefix, name, path)
+        if not hits and not parent:
+            return False, 0  # what _decide answers: most entries of a walk, so without it
+        return self._decide(hits, parent or 0)
 
     def _decide(self, hits: list[int], parent: MatchState) -> tuple[bool, MatchState]:
         exceptions = self._exceptions
