@@ -118,3 +118,22 @@ def test_without_outputs_takes_text_and_paths(tmp_path: Path, monkeypatch) -> No
     for target in ("out.tar", "./out.tar", tmp_path / "out.tar", f"{tmp_path}//out.tar"):
         kept = [e.path for e in outputs.without_outputs(walk_context(tmp_path), [target])]
         assert kept == ["a"], target
+
+
+def test_a_large_file_replaced_by_a_failed_write_keeps_its_content(tmp_path: Path) -> None:
+    """Its cached pages are dropped before the new file is written (outputs._drop_cached):
+    a hint only; the content stays until the new file is moved into place."""
+    target = tmp_path / "big.tar"
+    old = os.urandom(3 << 20)
+    target.write_bytes(old)
+
+    def fail(f) -> None:
+        f.write(b"x" * (2 << 20))
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        outputs.write_target(str(target), fail)
+    assert target.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.tar"]
+    outputs.write_target(str(target), lambda f: f.write(b"new"))
+    assert target.read_bytes() == b"new"
