@@ -6,7 +6,8 @@ import gc
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 
 from imagec.errors import ImagecError
 
@@ -23,6 +24,28 @@ COMMANDS: dict[str, str] = {
     "init": "imagec.cli.commands.init",
     "build": "imagec.cli.commands.build",
     "inspect": "imagec.cli.commands.inspect",
+}
+# The plain forms of the spec commands, read without argparse (building the parser for every
+# command was ~28 M instructions of a compile's start-up): option -> (attribute, takes a value).
+_SPEC_OPTIONS = {
+    "--import": ("import_module", False),
+    "--resolve-online": ("resolve_online", False),
+    "--stack": ("stack", True),
+    "--dockerignore": ("dockerignore", True),
+}
+PLAIN_OPTIONS: dict[str, dict[str, tuple[str, bool]]] = {
+    "compile": {
+        **_SPEC_OPTIONS,
+        "--backend": ("backend", True),
+        "-o": ("output", True),
+        "--output": ("output", True),
+    },
+    "ir": _SPEC_OPTIONS,
+    "validate": _SPEC_OPTIONS,
+}
+# What argparse gives an option that is not on the command line (a new list each time).
+_PLAIN_DEFAULTS: dict[str, Callable[[], dict[str, object]]] = {
+    "compile": lambda: {"backend": "containerfile", "option": [], "on_unsupported": "error"},
 }
 # Commands that run for as long as an engine builds, reading its stream: they keep the cyclic
 # garbage collector (see `main`).
@@ -43,6 +66,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         (gc.enable if enabled else gc.disable)()
 
 
+def plain_args(argv: list[str]) -> SimpleNamespace | None:
+    """``imagec compile|ir|validate`` arguments read as argparse reads their plain forms: one
+    SPEC and each option of ``PLAIN_OPTIONS`` at most once (``--opt=value`` too). Anything else
+    (help, an abbreviation, ``--``, ``-oFILE``, a value starting with ``-``, a repeated option)
+    is None: the full parser takes it, with its errors."""
+    command, words = (argv[0], iter(argv[1:])) if argv else (None, iter(()))
+    options = PLAIN_OPTIONS.get(command)  # type: ignore[arg-type]
+    if options is None:
+        return None
+    found: dict[str, object] = {}
+    spec = None
+    for word in words:
+        if not word.startswith("-") or word == "-":
+            if spec is not None:
+                return None
+            spec = word
+            continue
+        # `--opt=value`; a short option's `=` would be part of its value.
+        option, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
+        if option not in options or options[option][0] in found:
+            return None
+        attr, takes_value = options[option]
+        if takes_value and not equals:
+            value = next(words, "")
+        if takes_value != bool(value) or (value.startswith("-") and value != "-"):
+            return None
+        found[attr] = value or True
+    if spec is None:
+        return None
+    defaults = {attr: None if takes else False for attr, takes in options.values()}
+    fixed = _PLAIN_DEFAULTS[command]() if command in _PLAIN_DEFAULTS else {}
+    args = {**defaults, **fixed, **found}
+    return SimpleNamespace(command=command, spec=spec, **args)
+
+
 def _main(argv: Sequence[str] | None) -> int:
     # pydantic scans every installed distribution for plugins of its own the first time a
     # model is built; imagec's models need none, and the scan costs more than a compile.
@@ -52,9 +110,11 @@ def _main(argv: Sequence[str] | None) -> int:
     if argv[:1] == ["context"]:
         # `imagec context DIR --tar OUT` is timed against tar: its plain forms skip building
         # every command's parser (argparse and building it were ~6% of its instructions).
-        from imagec.cli.commands.context import plain_args
+        from imagec.cli.commands.context import plain_args as plain_context_args
 
-        args = plain_args(argv[1:])
+        args = plain_context_args(argv[1:])
+    else:
+        args = plain_args(argv)
     if args is None:
         from imagec.cli.parser import build_parser
 
