@@ -6,7 +6,6 @@ files' lines with it."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from imagec.errors import SpecError
@@ -36,16 +35,43 @@ URL_SCHEMES = frozenset(
 _LOCAL_SCHEMES = frozenset({"file", *(f"{vcs}+file" for vcs in _VCS)})
 
 
-@dataclass(frozen=True)
 class UrlRequirement:
     """A requirement pip installs from a URL that names no project, as pip reads it
     (``pip._internal.req.constructors.parse_req_from_line``): ``URL`` or ``URL ; marker``
     (a URL's marker follows ``"; "``), e.g. ``git+https://github.com/huggingface/diffusers``
-    or ``https://host/x-1.0-py3-none-any.whl``; pip finds the name when it installs."""
+    or ``https://host/x-1.0-py3-none-any.whl``; pip finds the name when it installs.
 
+    Immutable, compared and hashed by its three fields, as a frozen dataclass would be (whose
+    generated methods cost ~3 M instructions of start-up)."""
+
+    __slots__ = ("marker", "text", "url")
     url: str
-    marker: Marker | None = None
-    text: str = ""  # as written: pip keeps the line's text, so a rewrite keeps it too
+    marker: Marker | None
+    text: str  # as written: pip keeps the line's text, so a rewrite keeps it too
+
+    def __init__(self, url: str, marker: Marker | None = None, text: str = "") -> None:
+        for name, value in (("url", url), ("marker", marker), ("text", text)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"UrlRequirement is immutable: cannot assign to {name!r}")
+
+    def _fields(self) -> tuple[str, Marker | None, str]:
+        return (self.url, self.marker, self.text)
+
+    def __reduce__(self) -> tuple[type, tuple[str, Marker | None, str]]:
+        return (UrlRequirement, self._fields())  # copied and pickled through __init__
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"UrlRequirement(url={self.url!r}, marker={self.marker!r}, text={self.text!r})"
 
     def __str__(self) -> str:
         if self.text:
