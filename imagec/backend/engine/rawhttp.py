@@ -1,10 +1,12 @@
-"""A few unversioned requests to an engine's API, with the standard library only.
+"""Requests to an engine's API, with the standard library only.
 
-For what must cost less than importing an engine SDK (docker-py with requests is ~0.1 s):
-whether a tagged image exists for the no-op build, whether the engine has a bridge network
-(``unix://`` only: for anything else these callers get None and take the SDK path), and the
-health ping and image inspection of ``imagec backends`` / ``imagec inspect`` (``unix://``
-and plain ``tcp://``, see ``sdk_session``; TLS and ``ssh://`` go through the SDK).
+For what must cost less than importing an engine SDK (docker-py with requests is ~0.1 s,
+podman-py ~0.15 s): whether a tagged image exists for the no-op build, whether the engine has
+a bridge network (``unix://`` only: for anything else these callers get None and take the SDK
+path), the health ping and image inspection of ``imagec backends`` / ``imagec inspect``
+(``unix://`` and plain ``tcp://``, see ``sdk_session``; TLS and ``ssh://`` go through the
+SDK), and podman's build and tag (``stream``: the context sent as it is made, the log read as
+it comes; ``rawsession``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ subclass's hooks import those, and only when a session is asked for.
 The health ping and image inspection go to the engine's HTTP API directly (``rawhttp``,
 :class:`ApiSession`) when the URL is a unix socket or plain TCP: ``imagec backends`` and
 ``imagec inspect`` then never import an SDK (~0.1 s each). TLS and ``ssh://`` take the SDK.
+``build_session`` does the same for ``imagec build`` where the engine has a ``raw_class``
+(``rawsession``; podman's), opening the SDK session only for the calls that class leaves to it.
 """
 
 from __future__ import annotations
