@@ -1,4 +1,4 @@
-"""Opening a walked tree's files for the archive, beneath its root (``fsutil.TreeReader``), and the
+"""Opening a walked tree's files for the archive, beneath its root (``util.treereader``), and the
 ``imagec context ROOT --tar`` archive made with it."""
 
 from __future__ import annotations
@@ -6,13 +6,15 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 from support.context import make_tree
 
 from imagec.cli import main
 from imagec.context import select_context, walk_context, write_context_tar
-from imagec.util.fsutil import TreeReader
+from imagec.util.treereader import TreeReader
 
 TREE = {
     "a.txt": "a",
@@ -87,3 +89,49 @@ def test_context_tar_is_the_archive_of_the_walk(tmp_path: Path) -> None:
     buf = io.BytesIO()
     write_context_tar(buf, select_context(root).entries())
     assert out.read_bytes() == buf.getvalue()
+
+
+def test_open_regular_leaves_the_descriptor_non_blocking_and_archives_the_same(
+    tmp_path: Path,
+) -> None:
+    root = make_tree(tmp_path / "root", TREE)
+    files = TreeReader(root)
+    try:
+        fd, _ = files.open_regular("src/pkg/core.py")
+        assert not os.get_blocking(fd)
+        os.close(fd)
+        fd, _ = files.open_file("src/pkg/core.py")
+        assert os.get_blocking(fd)
+        os.close(fd)
+        archives = []
+        for opener in (files.open_regular, files.open_file):
+            buf = io.BytesIO()
+            write_context_tar(buf, walk_context(root), opener=opener, digest=False)
+            archives.append(buf.getvalue())
+    finally:
+        files.close()
+    assert archives[0] == archives[1]
+
+
+def test_a_read_that_would_block_is_retried_blocking(tmp_path: Path) -> None:
+    """A descriptor that heeds O_NONBLOCK (a pipe stands in for such a file system): the
+    first read raises BlockingIOError, the archive makes it blocking and reads on."""
+    root = make_tree(tmp_path / "root", {"a.txt": "x"})
+    data = b"late data\n" * 100
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+
+    def opener(name: str) -> tuple[int, os.stat_result]:
+        return read_end, os.stat_result((0o100644, 0, 0, 1, 0, 0, len(data), 0, 0, 0))
+
+    def late() -> None:
+        time.sleep(0.2)
+        os.write(write_end, data)
+        os.close(write_end)
+
+    writer = threading.Thread(target=late)
+    writer.start()
+    buf = io.BytesIO()
+    write_context_tar(buf, walk_context(root), opener=opener, digest=False)
+    writer.join()
+    assert data in buf.getvalue()
