@@ -6,22 +6,29 @@ Layout (the source is filtered by its ignore file here, so engines never apply o
     imagec/requirements/1-....txt  generated files from the plan
     imagec/find-links/0/...        local --find-links directories
     src/...                        the selected source root
+
+An engine is sent the archive of everything but the build file, in archive order, and then
+the build file as the last member. What the build file holds beyond the plan's rendering (the
+labels that name the build: its content hash, when it was made) is thus outside the digest
+the content hash is made from, and still set by the build file itself, not by build options
+(podman commits one more step per label option).
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
+import io
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from imagec.context.selection import select_context
-from imagec.context.tarball import ExtraFile, Opener, write_context_tar
+from imagec.context.tarball import BLOCK, ExtraFile, Opener, write_context_tar
 from imagec.context.walk import DIR, FILE, SYMLINK, ContextEntry
 from imagec.errors import ImagecError
 from imagec.plan.ir import Plan
@@ -29,7 +36,7 @@ from imagec.resolve.source_root import REPO_MARKER
 from imagec.resolve.wheel import build_wheel
 from imagec.util.fsutil import TreeReader, staged_directory, umask, without_outputs
 
-HASH_VERSION = b"imagec-context-v1\n"
+HASH_VERSION = b"imagec-context-v2\n"
 
 
 # Makers of binary context files named by ``ContextFile.generator``.
@@ -74,6 +81,10 @@ class BuildContext:
     def extra_files(self) -> dict[str, ExtraFile]:
         return self._extra
 
+    def _hashed_extra(self) -> dict[str, ExtraFile]:
+        """The generated files but the build file, which ``content_hash`` takes as text."""
+        return {name: f for name, f in self._extra.items() if name != self.build_file}
+
     def entries(self) -> Iterator[ContextEntry]:
         """The selected trees of every ``ContextDir``, each under its ``dest``, in archive order."""
         streams = []
@@ -89,11 +100,27 @@ class BuildContext:
         return heapq.merge(*streams, key=_key)
 
     def write_tar(
-        self, fileobj: BinaryIO | None, entries: Iterable[ContextEntry] | None = None
+        self,
+        fileobj: BinaryIO,
+        entries: Iterable[ContextEntry] | None = None,
+        *,
+        build_file_text: str | None = None,
     ) -> str:
-        """Stream the deterministic tarball of ``entries`` (default: all) to ``fileobj``;
-        return its sha256 hex. Files are opened beneath their roots, following no symlink."""
-        return self._archive(fileobj, entries)
+        """Stream the context to ``fileobj``: the deterministic tarball of ``entries`` (default:
+        all) and the generated files but the build file, then the build file
+        (``build_file_text``, default the one hashed) as its last member. Return the sha256
+        hex of the tarball without it, which is ``tar_digest`` if the tree did not change
+        meanwhile. Files are opened beneath their roots, following no symlink."""
+        text = self.build_file_text if build_file_text is None else build_file_text
+        held = _HeldEnd(fileobj)
+        digest = self._archive(cast("BinaryIO", held), entries)  # it has the one method used
+        # The end marker held back, the build file follows as one more member.
+        member = io.BytesIO()
+        write_context_tar(
+            member, (), extra={self.build_file: ExtraFile(text.encode())}, digest=False
+        )
+        held.finish(member.getvalue())
+        return digest
 
     def _archive(
         self, fileobj: BinaryIO | None, entries: Iterable[ContextEntry] | None = None
@@ -101,10 +128,12 @@ class BuildContext:
         entries = self.entries() if entries is None else entries
         with self._readers() as readers:
             opener = _opener(readers)
-            return write_context_tar(fileobj, entries, extra=self.extra_files(), opener=opener)
+            extra = self._hashed_extra()
+            return write_context_tar(fileobj, entries, extra=extra, opener=opener)
 
     @cached_property
     def tar_digest(self) -> str:
+        """sha256 of the deterministic tarball of the context without its build file."""
         return self._archive(None)
 
     @contextmanager
@@ -121,9 +150,11 @@ class BuildContext:
 
     @cached_property
     def content_hash(self) -> str:
-        """sha256 over (IR + context): changes when, and only when, what reaches the image does."""
+        """sha256 over (IR + build file + the rest of the context): changes when, and only
+        when, what reaches the image does."""
         h = hashlib.sha256(HASH_VERSION)
         h.update(self.plan.digest().encode())
+        h.update(hashlib.sha256(self.build_file_text.encode()).hexdigest().encode())
         h.update(self.tar_digest.encode())
         return h.hexdigest()
 
@@ -159,6 +190,36 @@ class BuildContext:
                 _materialize(stage, entry, self.extra_files(), readers, modes)
             for path, mode in reversed(modes):  # last: a read-only source dir stays so
                 os.chmod(path, mode)
+
+
+class _HeldEnd:
+    """Passes an archive on to ``out`` but its end marker (its last two blocks, all zeros),
+    so that one more member can follow (``finish``)."""
+
+    END = 2 * BLOCK
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._held = b""
+
+    def write(self, data: bytes | memoryview) -> int:
+        view = memoryview(data)
+        if len(view) >= self.END:
+            if self._held:
+                self._out.write(self._held)
+            self._out.write(view[: -self.END])
+            self._held = bytes(view[-self.END :])  # the caller reuses its buffer
+        else:
+            joined = self._held + bytes(view)
+            self._out.write(joined[: -self.END])
+            self._held = joined[-self.END :]
+        return len(view)
+
+    def finish(self, rest: bytes) -> None:
+        """Write ``rest`` (a member and a new end marker) where the held end marker was."""
+        if self._held != bytes(self.END):
+            raise AssertionError("the archive did not end with its end marker")
+        self._out.write(rest)
 
 
 def _opener(readers: dict[str, TreeReader]) -> Opener:

@@ -268,3 +268,32 @@ def render(plan: Plan, *, comments: bool = True, unsupported: Unsupported = refu
             out.append(comment(step.origin.describe()) + "\n")
         out.append(line + "\n")
     return "".join(out)
+
+
+def with_labels(text: str, labels: dict[str, str]) -> str:
+    """``text`` (one instruction a line) with ``labels`` added to the last ``LABEL`` of its last
+    stage, or in a ``LABEL`` of their own at the end when that stage has none::
+
+        LABEL "dev.imagec.version"="0.1.0" "dev.imagec.content-hash"="9f2c..."
+
+    An engine build sets the labels that name it (content hash, creation time, git facts)
+    this way rather than as build options, which podman turns into one more committed step
+    each. Later pairs win, as options did. A value the syntax cannot carry is an
+    ``UnencodableValue`` naming its key."""
+    if not labels:
+        return text
+    encoded = []
+    for key, value in labels.items():
+        try:
+            encoded.append(_pairs(((key, value),), quote_keys=True))
+        except UnencodableValue as exc:
+            raise UnencodableValue(f"label {show(key)}: {exc}") from None
+    pairs = " ".join(encoded)
+    lines = text.rstrip("\n").split("\n")
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].startswith("FROM "):
+            break
+        if lines[i].startswith("LABEL "):
+            lines[i] += " " + pairs
+            return "\n".join(lines) + "\n"
+    return "\n".join([*lines, f"LABEL {pairs}"]) + "\n"

@@ -122,6 +122,22 @@ def test_failure_names_step_instruction_origin_exit_code_and_output_tail():
         assert log.failure("docker").exit_code == 1
 
 
+def test_failure_shows_an_install_steps_command_without_its_mounts():
+    run = (
+        "RUN --mount=type=secret,id=pip_index --mount=type=cache,target=/root/.cache/pip "
+        "--mount=type=bind,source=imagec/requirements/1-list.txt,target=/imagec/requirements/"
+        'ab/1-list.txt ["python", "-m", "pip", "install", "-r", '
+        '"/imagec/requirements/ab/1-list.txt"]'
+    )
+    messages = [PODMAN_FAIL[0], {"stream": f"STEP 2/2: {run}\n"}, *PODMAN_FAIL[2:]]
+    log, _ = read(messages)
+    head = str(log.failure("podman")).splitlines()[0]
+    assert head == (
+        'step 2/2 failed: RUN ["python", "-m", "pip", "install", "-r", '
+        '"/imagec/requirements/ab/1-list.txt"]: exit code 3'
+    )
+
+
 def test_failure_without_exit_code_keeps_the_engine_message():
     log, _ = read(
         [

@@ -130,6 +130,10 @@ def test_quickstart_image_labels(engine: Engine, engine_images: BaseImages, buil
         assert labels["org.opencontainers.image.revision"] == head
         assert labels["org.opencontainers.image.source"] == GIT_REMOTE.replace("ci-bot:s3cret@", "")
     assert "s3cret" not in json.dumps(image.attrs)
+    # Set by the build file's own LABEL, not as build options (one more step each on podman).
+    steps = [h.get("CreatedBy") or "" for h in image.history()]
+    naming = [s for s in steps if "dev.imagec.content-hash" in s]
+    assert naming and all("dev.imagec.ir-digest" in s for s in naming), naming
     extra = engine.docker_client().images.get(built.extra_tag)
     assert extra.id == image.id
 
@@ -274,7 +278,7 @@ def test_failing_step_names_step_instruction_and_output_and_tags_nothing(
     assert "Traceback" not in result.stderr
     error = result.stderr[result.stderr.index("imagec: error: ") :].splitlines()
     assert error[0].startswith("imagec: error: step ")
-    assert " failed: RUN " in error[0] and '"-r", "/imagec/requirements/' in error[0]
+    assert " failed: RUN [" in error[0] and '"-r", "/imagec/requirements/' in error[0]
     assert "(from requirements (imagec.yaml:3)): exit code 1" in error[0]
     assert error[-1] == "  | ERROR: No matching distribution found for imagec-missing==1.0"
     assert not image_exists(engine, content_tag(spec, engine.kind))

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
+import tarfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.containerfile_check import read_back
 
 from imagec.backend import Build, BuildRequest
 from imagec.backend.buildcontext import BuildContext
@@ -198,9 +201,18 @@ class Recorder:
         self.received = b"".join(body)
         yield from self.messages
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """The labels the received build file sets: its last member, LABEL by LABEL."""
+        with tarfile.open(fileobj=io.BytesIO(self.received)) as tar:
+            last = tar.getmembers()[-1]
+            assert self.params is not None and last.name == self.params.build_file
+            text = tar.extractfile(last).read().decode()  # type: ignore[union-attr]
+        return {k: v for cmd in read_back(text) if cmd[0] == "label" for k, v in cmd[1]}
+
     def tag(self, image_id: str, ref: str) -> None:
         self.calls.append(("tag", image_id, ref))
-        self.images[ref] = ImageInfo(image_id, dict(self.params.labels if self.params else {}))
+        self.images[ref] = ImageInfo(image_id, self.labels if self.received else {})
 
     def remove_image(self, image_id: str) -> None:
         self.calls.append(("remove", image_id))
@@ -230,11 +242,17 @@ def test_build_sends_the_context_then_tags(tree):
     assert result.built and result.image_id == "sha256:" + "1" * 64
     assert result.tags == (build.context.tag, "team/app:1")
     assert kinds(session) == ["image", "build", "tag", "tag"]
-    assert hashlib.sha256(session.received).hexdigest() == build.context.tar_digest
     assert session.params is not None
     assert session.params.build_file == "Dockerfile"
-    assert session.params.labels[CONTENT_HASH] == build.context.content_hash
-    assert BUILD_INPUTS not in session.params.labels
+    # Set by the build file itself, sent last: what came before it is what was hashed.
+    assert session.params.labels == {}
+    assert session.labels[CONTENT_HASH] == build.context.content_hash
+    assert BUILD_INPUTS not in session.labels
+    hashed = io.BytesIO()
+    build.context.write_tar(hashed)
+    end = hashed.getvalue().rindex(b"Dockerfile")
+    assert session.received[:end] == hashed.getvalue()[:end]
+    assert hashlib.sha256(hashed.getvalue()).hexdigest() != build.context.tar_digest
 
 
 def test_existing_image_is_reused_without_a_build(tree):
@@ -344,8 +362,15 @@ def test_request_options_reach_the_engine(tree):
         "host",
     )
     assert params.build_args == {"GIT_SHA": "abc"}
-    assert params.labels["team"] == "ml"
-    assert params.labels[BUILD_INPUTS]
+    assert session.labels["team"] == "ml"
+    assert session.labels[BUILD_INPUTS]
+
+
+def test_a_label_the_build_file_cannot_carry_is_one_line_naming_it(tree):
+    request = BuildRequest(quiet=True, labels=(("team", "line\nbreak"),))
+    with pytest.raises(SpecError, match="--label: label 'team'") as caught:
+        run_build(Recorder(), make_build(tree), request)
+    assert "\n" not in str(caught.value)
 
 
 class EngineHangsUp(Recorder):
@@ -362,7 +387,7 @@ class EngineHangsUp(Recorder):
 def test_a_file_that_cannot_be_read_is_the_error_reported(tree):
     build = make_build(tree)
 
-    def unreadable(f) -> str:
+    def unreadable(f, **_) -> str:
         f.write(b"x" * 1000)
         raise SpecError("cannot read file: Permission denied", file="sub/b.py")
 

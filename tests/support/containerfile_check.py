@@ -70,14 +70,14 @@ def _flag(flags: tuple[str, ...], name: str) -> str | None:
     return None
 
 
-def _mount(flag: str, original: str) -> tuple[str, str | None, str | None]:
-    """``--mount=type=cache,target=/x`` as ``(type, target, id)``. BuildKit reads the value as
-    one CSV record of ``key=value`` fields (encoding/csv)."""
+def _mount(flag: str, original: str) -> tuple[str, str | None, str | None, str | None]:
+    """``--mount=type=cache,target=/x`` as ``(type, target, id, source)``. BuildKit reads the
+    value as one CSV record of ``key=value`` fields (encoding/csv)."""
     assert flag.startswith("--mount="), f"unexpected RUN flag {flag!r} in {original!r}"
     (record,) = csv.reader([flag.removeprefix("--mount=")])
     fields = dict(field.split("=", 1) for field in record)
-    assert set(fields) <= {"type", "target", "id"}, original
-    return (fields["type"], fields.get("target"), fields.get("id"))
+    assert set(fields) <= {"type", "target", "id", "source"}, original
+    return (fields["type"], fields.get("target"), fields.get("id"), fields.get("source"))
 
 
 def decode(cmd: Any) -> tuple:
@@ -131,7 +131,8 @@ def expected(step: Step) -> tuple:
     if isinstance(step, Env | Label):
         return (step.kind, tuple(step.pairs))
     if isinstance(step, Run):
-        return ("run", tuple(step.argv), tuple((m.type, m.target, m.id) for m in step.mounts))
+        mounts = tuple((m.type, m.target, m.id, m.source) for m in step.mounts)
+        return ("run", tuple(step.argv), mounts)
     if isinstance(step, Entrypoint | Cmd):
         return (step.kind, tuple(step.argv))
     if isinstance(step, Copy):

@@ -147,6 +147,11 @@ class BuildLog:
         return BuildError(head + "".join(f"\n  | {line}" for line in step.output))
 
 
-# Room for an install step's `--mount=...` flags and the start of its argv.
+# An install step's `--mount=...` flags (secrets, cache, bound requirements files) say less
+# than its command, and would leave little of it: `RUN ["python", "-m", "pip", ...]`.
+_MOUNT_FLAG = re.compile(r"--mount=\S+ ")
+
+
 def _short(text: str, limit: int = 240) -> str:
+    text = _MOUNT_FLAG.sub("", text) if text.startswith("RUN ") else text
     return text if len(text) <= limit else text[: limit - 3] + "..."

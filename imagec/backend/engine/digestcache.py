@@ -29,7 +29,7 @@ from imagec.context.walk import SYMLINK
 if TYPE_CHECKING:
     from imagec.backend.buildcontext import BuildContext
 
-CACHE_VERSION = "imagec-context-digest-cache-v1"
+CACHE_VERSION = "imagec-context-digest-cache-v2"  # v2: the digest leaves out the build file
 RACY_SECONDS = 2.0
 
 

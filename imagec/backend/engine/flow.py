@@ -24,11 +24,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 from imagec.backend.base import Build, BuildRequest, BuildResult
-from imagec.backend.engine import digestcache, fingerprint, option_labels
+from imagec.backend.containerfile import UnencodableValue, with_labels
+from imagec.backend.engine import digestcache, fingerprint
 from imagec.backend.engine.buildlog import BuildLog
 from imagec.backend.engine.labels import BUILD_INPUTS, CONTENT_HASH, oci_labels
 from imagec.backend.engine.platforms import check_several, target_platforms
@@ -92,17 +94,20 @@ def run_build(
     if inputs:
         labels[BUILD_INPUTS] = inputs
     labels.update(dict(request.labels))
-    labels = option_labels.to_pass(labels, build.plan)
+    try:  # in the build file, after what the content hash covers (buildcontext)
+        build_file_text = with_labels(context.build_file_text, labels)
+    except UnencodableValue as exc:
+        raise SpecError(str(exc), field="--label") from None
     params = BuildParams(
         build_file=context.build_file,
-        labels=labels,
+        labels={},
         build_args=dict(request.build_args),
         no_cache=request.no_cache,
         pull=request.pull,
         platform=",".join(platforms) if several else request.platform,
         network=network,
     )
-    image_id = _build(session, build, params, progress)
+    image_id = _build(session, build, params, progress, build_file_text)
     for ref in tags:
         session.tag(image_id, ref)
     pushed = push(session, to_push, progress)
@@ -166,10 +171,17 @@ def send_build(
     return body
 
 
-def _build(session: EngineSession, build: Build, params: BuildParams, progress: Progress) -> str:
+def _build(
+    session: EngineSession,
+    build: Build,
+    params: BuildParams,
+    progress: Progress,
+    build_file_text: str,
+) -> str:
     context = build.context
     log = BuildLog(progress.event, origins=[s.origin.describe() for s in build.plan.steps])
-    body = send_build(session, context.write_tar, params, log, progress)
+    write_tar = partial(context.write_tar, build_file_text=build_file_text)
+    body = send_build(session, write_tar, params, log, progress)
     if log.error is not None or log.image_id is None:
         progress.done(ok=False)
         raise_if_gone(session, log)
