@@ -262,29 +262,75 @@ def imported(importtime: str) -> set[str]:
     }
 
 
+@contextlib.contextmanager
+def tcp_relay(sock_path: Path) -> Iterator[str]:
+    """``tcp://127.0.0.1:PORT``, each connection relayed to the unix socket ``sock_path``."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def both(conn: socket.socket) -> None:
+        with conn, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as upstream:
+            upstream.connect(str(sock_path))
+            back = threading.Thread(target=pipe, args=(upstream, conn), daemon=True)
+            back.start()
+            pipe(conn, upstream)
+            back.join(600)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=both, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+
+
 @pytest.mark.engine
 def test_a_podman_build_imports_no_sdk(podman_engine: Engine, podman_images, tmp_path) -> None:
-    (tmp_path / "imagec.yaml").write_text(
+    """A build, a forced one over plain TCP, and the reuse check (a fresh cache: no no-op
+    record, so the engine is asked), none importing podman-py."""
+    root = tmp_path / "proj"  # the caches beside it: in it, they would be source
+    root.mkdir()
+    (root / "imagec.yaml").write_text(
         f'python_version: "3.11"\nbase_image: {podman_images.python}\ninstall_imagec: false\n'
         "image_name: imagec-test/podman-raw\n"
     )
-    (tmp_path / "app.py").write_text("print(1)\n")
-    env = cli_env({"CONTAINER_HOST": podman_engine.url, "XDG_CACHE_HOME": str(tmp_path / "c")})
+    (root / "app.py").write_text("print(1)\n")
     argv = [sys.executable, "-X", "importtime", "-m", "imagec", "build", "imagec.yaml"]
     argv += ["--backend", "podman", "-O", "network=none"]
     tags: set[str] = set()
-    try:
-        for extra, verb in (([], "built"), (["--force"], "built"), ([], "up to date")):
-            proc = subprocess.run(
-                [*argv, *extra], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path
-            )
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            assert proc.stdout.startswith(f"{verb}: sha256:"), proc.stdout
-            tags.update(proc.stdout.partition(": ")[2].split()[1:])  # "VERB: ID TAGS"
-            assert not imported(proc.stderr) & SDK_MODULES, proc.stdout
-        (tag,) = tags
-        found = podman_engine.podman("image", "inspect", "--format", "{{.Labels}}", tag)
-        assert found.returncode == 0 and "dev.imagec.content-hash" in found.stdout
-    finally:
-        for tag in tags:
-            remove_image(podman_engine, tag)
+    with tcp_relay(podman_engine.socket) as tcp_url:
+        runs = [
+            ([], podman_engine.url, "c1", "built"),
+            (["--force"], tcp_url, "c1", "built"),
+            ([], podman_engine.url, "c2", "up to date"),
+        ]
+        try:
+            for extra, url, cache, verb in runs:
+                env = cli_env({"CONTAINER_HOST": url, "XDG_CACHE_HOME": str(tmp_path / cache)})
+                proc = subprocess.run(
+                    [*argv, *extra], capture_output=True, text=True, timeout=600, env=env,
+                    cwd=root,
+                )  # fmt: skip
+                assert proc.returncode == 0, proc.stderr[-3000:]
+                assert proc.stdout.startswith(f"{verb}: sha256:"), proc.stdout
+                tags.update(proc.stdout.partition(": ")[2].split()[1:])  # "VERB: ID TAGS"
+                assert not imported(proc.stderr) & SDK_MODULES, proc.stdout
+            (tag,) = tags
+            found = podman_engine.podman("image", "inspect", "--format", "{{.Labels}}", tag)
+            assert found.returncode == 0 and "dev.imagec.content-hash" in found.stdout
+        finally:
+            for tag in tags:
+                remove_image(podman_engine, tag)
