@@ -1,5 +1,6 @@
-"""The ``podman`` backend: builds the image with Podman through its API service and the
-Podman SDK.
+"""The ``podman`` backend: builds the image with Podman through its API service: spoken
+directly for the usual build on a ``unix://`` or ``tcp://`` service (``imagec_podman.raw``),
+through the Podman SDK for the rest.
 
 The service is found at ``--url``, else ``CONTAINER_HOST``, else the default socket
 (rootful ``/run/podman/podman.sock``, rootless ``$XDG_RUNTIME_DIR/podman/podman.sock``). The

@@ -1,4 +1,5 @@
-"""A Podman API session on podman-py's ``PodmanClient`` (imported here only)."""
+"""A Podman API session on podman-py's ``PodmanClient`` (imported here only), and the build
+endpoint's parameters, which ``imagec_podman.raw`` sends the same without it."""
 
 from __future__ import annotations
 
