@@ -15,6 +15,7 @@ import pytest
 from support.baseimages import BaseImages
 from support.containers import ImageTags, run_container
 from support.engines import REQUIRE_ENGINES_ENV, Engine
+from support.package_index import write_probe_wheel
 from support.venvs import Venv
 
 pytestmark = pytest.mark.engine
@@ -29,6 +30,11 @@ labels:
 user: app
 entrypoint: ["python"]
 command: ["hello.py", "two words"]
+# Installed by a step that binds its requirements file (it mounts pip's cache).
+requirements: ["buildah-probe==1.0"]
+installer: pip
+find_links: [wheels]
+installer_args: ["--no-index"]
 """
 HELLO = """\
 import getpass, os, sys
@@ -36,6 +42,7 @@ print(os.environ["GREETING"])
 print(open("data.txt").read().strip())
 print(getpass.getuser(), os.getcwd(), sys.argv[1:])
 print(sorted(os.listdir(".")))
+import buildah_probe; print(buildah_probe.VALUE)
 """
 CONFIG_KEYS = ("Env", "Entrypoint", "Cmd", "User", "WorkingDir")
 
@@ -59,7 +66,9 @@ def project(tmp_path: Path) -> Path:
     (root / "hello.py").write_text(HELLO)
     (root / "data.txt").write_text("from the source\n")
     (root / "secret.txt").write_text("never in the image\n")
-    (root / ".dockerignore").write_text("secret.txt\n")
+    (root / ".dockerignore").write_text("secret.txt\nwheels\n")
+    (root / "wheels").mkdir()
+    write_probe_wheel(root / "wheels", "buildah-probe")
     return root
 
 
@@ -95,6 +104,7 @@ def test_build_sh_builds_a_working_image(
         "from the source",
         "app /app ['two words']",
         "['.dockerignore', 'data.txt', 'hello.py', 'imagec.yaml']",
+        "buildah-probe 1.0",
     ]
     labels = podman_engine.docker_client().images.get(tag).labels
     assert labels["org.example.team"] == "ml $team"

@@ -162,7 +162,21 @@ class ScriptWriter:
 
     def run(self, step: Run) -> list[str]:
         env = ' "${run_env[@]}"' if self.run_env else ""
-        return [f'buildah run{env} "$ctr" -- {" ".join(map(quote, step.argv))}']
+        mounts = ""
+        for m in step.mounts:
+            if m.type == "bind" and m.source and m.target:  # a context file, for this step
+                source = PurePosixPath(m.source)
+                if source.is_absolute() or ".." in source.parts or "," in f"{source}{m.target}":
+                    self.backend.unsupported(step, f"bind mount of {m.source!r}")
+                    return []
+                # The script runs in the export directory: the file is "$PWD/<source>".
+                mounts += f' --mount=type=bind,ro,source="$PWD"/{quote(m.source)},'
+                mounts += quote(f"target={m.target}")
+            elif m.type == "secret":
+                self.backend.unsupported(step, "this script mounts no build secrets")
+                return []
+            # A cache mount only saves downloads; the image is the same without it.
+        return [f'buildah run{env}{mounts} "$ctr" -- {" ".join(map(quote, step.argv))}']
 
     def copy(self, step: Copy) -> list[str]:
         sources = []

@@ -6,7 +6,7 @@ import pytest
 from imagec_buildah import BuildahBackend
 
 from imagec.errors import SpecError
-from imagec.plan.ir import Copy, From, Origin, Plan, Run
+from imagec.plan.ir import Copy, From, Mount, Origin, Plan, Run
 from imagec.plugins import Plugins
 
 PLAN = Plan(
@@ -38,3 +38,22 @@ def test_options_are_validated():
     assert BuildahBackend.from_options({"format": "docker"}).options.format == "docker"
     with pytest.raises(SpecError, match="unknown option for backend 'buildah'"):
         BuildahBackend.from_options({"layers": "true"})
+
+
+def test_bound_requirements_files_are_mounted_for_their_step():
+    bind = Mount("bind", target="/imagec/requirements/ab/1-list.txt", source="imagec/r/1-list.txt")
+    cache = Mount("cache", target="/root/.cache/pip")
+    argv = ("python", "-m", "pip", "install", "-r", "/imagec/requirements/ab/1-list.txt")
+    plan = Plan(steps=(PLAN.steps[0], Run(Origin("requirements"), argv, (cache, bind))))
+    script = BuildahBackend().render(plan)
+    assert (
+        'buildah run --mount=type=bind,ro,source="$PWD"/imagec/r/1-list.txt,'
+        'target=/imagec/requirements/ab/1-list.txt "$ctr" -- python -m pip install -r '
+        "/imagec/requirements/ab/1-list.txt"
+    ) in script
+
+
+def test_a_build_secret_is_not_silently_left_out():
+    secret = Run(Origin("requirements"), ("true",), (Mount("secret", id="pip_index"),))
+    with pytest.raises(SpecError, match="mounts no build secrets"):
+        BuildahBackend().render(Plan(steps=(PLAN.steps[0], secret)))
