@@ -172,10 +172,11 @@ class ScriptWriter:
                 # The script runs in the export directory: the file is "$PWD/<source>".
                 mounts += f' --mount=type=bind,ro,source="$PWD"/{quote(m.source)},'
                 mounts += quote(f"target={m.target}")
-            elif m.type == "secret":
-                self.backend.unsupported(step, "this script mounts no build secrets")
+            elif m.type == "cache" and m.target:  # else the installer's cache is in the layer
+                mounts += " " + quote(f"--mount=type=cache,target={m.target}")
+            else:
+                self.backend.unsupported(step, f"this script mounts no {m.type} (a build secret)")
                 return []
-            # A cache mount only saves downloads; the image is the same without it.
         return [f'buildah run{env}{mounts} "$ctr" -- {" ".join(map(quote, step.argv))}']
 
     def copy(self, step: Copy) -> list[str]:
