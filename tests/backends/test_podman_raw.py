@@ -65,9 +65,10 @@ class Service:
     """A unix-socket server: ``/_ping`` answers 200, anything else ``script(conn, request)``,
     where ``request`` is the whole request, a chunked body read to its end."""
 
-    def __init__(self, path: Path, script: Script) -> None:
+    def __init__(self, path: Path, script: Script, *, whole: bool = True) -> None:
         self.path = path
         self.script = script
+        self.whole = whole  # False: the script answers after the request's head, body unread
         self.requests: list[bytes] = []
         self.hung_up = threading.Event()
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -86,7 +87,7 @@ class Service:
             except OSError:
                 return
             with conn:
-                request = _read_request(conn)
+                request = _read_request(conn, self.whole)
                 self.requests.append(request)
                 with contextlib.suppress(OSError):
                     if request.startswith(b"GET /_ping "):
@@ -101,11 +102,11 @@ class Service:
             self.path.unlink()
 
 
-def _read_request(conn: socket.socket) -> bytes:
+def _read_request(conn: socket.socket, whole: bool) -> bytes:
     data = b""
     while b"\r\n\r\n" not in data:
         data += conn.recv(65536)
-    if b"transfer-encoding: chunked" in data.lower():
+    if whole and b"transfer-encoding: chunked" in data.lower():
         while not data.endswith(b"\r\n0\r\n\r\n"):
             more = conn.recv(65536)
             if not more:
@@ -115,11 +116,11 @@ def _read_request(conn: socket.socket) -> bytes:
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[Script], Service]]:
+def serve(tmp_path: Path) -> Iterator[Callable[..., Service]]:
     services: list[Service] = []
 
-    def start(script: Script) -> Service:
-        services.append(Service(tmp_path / f"podman-{len(services)}.sock", script))
+    def start(script: Script, *, whole: bool = True) -> Service:
+        services.append(Service(tmp_path / f"podman-{len(services)}.sock", script, whole=whole))
         return services[-1]
 
     yield start
@@ -192,6 +193,16 @@ def test_a_broken_build_answer_is_one_engine_error_line(serve, answer: bytes, me
     text = str(caught.value)
     assert text.startswith("podman: build failed: ") and message in text
     assert "\n" not in text and len(text) < 300
+
+
+def test_a_refusal_before_the_body_was_read_is_the_engines_message(serve) -> None:
+    # As a service refuses a bad parameter: it answers and hangs up without reading the tar.
+    answer = sized(b"HTTP/1.1 400 Bad Request", b'{"message": "no such network mode"}')
+    service = serve(lambda conn, _request: conn.sendall(answer), whole=False)
+    body = [b"\0" * (1 << 20)] * 16
+    with pytest.raises(EngineError) as caught:
+        list(session(service).build(iter(body), PARAMS))
+    assert str(caught.value) == "podman: build failed: no such network mode"
 
 
 def test_a_lost_engine_is_unreachable_with_how_to_start_it(tmp_path: Path) -> None:
