@@ -175,7 +175,7 @@ class ScriptWriter:
             elif m.type == "cache" and m.target:  # else the installer's cache is in the layer
                 mounts += " " + quote(f"--mount=type=cache,target={m.target}")
             else:
-                self.backend.unsupported(step, f"this script mounts no {m.type} (a build secret)")
+                self.backend.unsupported(step, f"this script cannot mount {m.type!r}")
                 return []
         return [f'buildah run{env}{mounts} "$ctr" -- {" ".join(map(quote, step.argv))}']
 
