@@ -5,7 +5,8 @@ Order (least to most frequently changed)::
     FROM base            ARG build args        ENV defaults + environment
     RUN apt-get          RUN base-image check  RUN create user   WORKDIR
     RUN install imagec runtime
-    COPY+RUN one layer per requirements source (stack, integrations, lock, file, list)
+    RUN one layer per requirements source (stack, integrations, lock, file, list), its
+        file bound from the context (COPY+RUN when the step mounts nothing else)
     COPY stack config    COPY source           COPY build.json   LABEL
     USER                 ENTRYPOINT / CMD
 
