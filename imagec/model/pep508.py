@@ -277,6 +277,20 @@ class Requirement:
     def __repr__(self) -> str:
         return f"<Requirement({str(self)!r})>"
 
+    def _key(self) -> tuple:
+        # packaging's equality: names and extras normalized; specifiers compared as written
+        # in normal form (packaging also equates `==1.0` and `==1.0.0`).
+        extras = frozenset(canonicalize_name(e) for e in self.extras)
+        return (canonicalize_name(self.name), extras, str(self.specifier), self.url, self.marker)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Requirement):
+            return self._key() == other._key()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
 
 class _Parser:
     """packaging's recursive descent over one string; ``pos`` is the next character."""

@@ -283,3 +283,32 @@ def test_error_message_shows_the_place() -> None:
     with pytest.raises(InvalidRequirement) as caught:
         Requirement("demo===x,y")
     assert str(caught.value) == "Invalid specifier: 'y'"
+
+
+EQUAL = [
+    ("packaging>20.1", "packaging>20.1"),
+    (
+        'requests[security, tests]>=2.8.1,==2.8.*;python_version<"2.7"',
+        'requests [security,tests] >= 2.8.1, == 2.8.* ; python_version < "2.7"',
+    ),
+    ('importlib-metadata; python_version<"3.8"', "importlib-metadata; python_version<'3.8'"),
+    ("scikit-learn==1.0.1", "scikit_learn==1.0.1"),
+    ("urllib3[secure]", "urllib3[SECURE]"),
+    ("fishtank[all-blue]", "fishtank[all---blue]"),
+    ("x @ https://h/x.whl ; os_name=='a'", 'X @ https://h/x.whl  ;os_name == "a"'),
+]
+DIFFERENT = [
+    ("package_one", "package_two"),
+    ("packaging>20.1", "packaging>=20.1"),
+    ('appdirs; extra=="testing"', "appdirs; extra == 'docs'"),
+    ("x @ https://h/x.whl", "x @ https://h/y.whl"),
+    ("x[a]", "x[b]"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), EQUAL + DIFFERENT)
+def test_equality_agrees(a: str, b: str) -> None:
+    """packaging's equal and different pairs (its test_requirements.py), and more."""
+    ours, theirs = Requirement(a) == Requirement(b), OracleRequirement(a) == OracleRequirement(b)
+    assert ours == theirs == ((a, b) in EQUAL)
+    assert (hash(Requirement(a)) == hash(Requirement(b))) or not ours
