@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,6 +11,8 @@ from imagec.errors import SpecError
 from imagec.plugins.manager import get_plugins
 
 if TYPE_CHECKING:  # the stack and backend models load pydantic: `imagec inspect` need not
+    import argparse
+
     from imagec.backend.base import Backend
     from imagec.resolve.stack import Stack
 

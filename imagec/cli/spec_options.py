@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-import argparse
 import os
+from typing import TYPE_CHECKING
 
 from imagec.project import Project, load_project
 from imagec.resolve.requirement_layers import UNUSED_FILE_HINTS
+
+if TYPE_CHECKING:
+    import argparse  # a compile's plain forms never load argparse
 
 
 def project_of(args: argparse.Namespace, *, no_cache_mount: bool = False) -> Project:

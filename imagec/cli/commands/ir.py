@@ -3,10 +3,13 @@ rule that chose it go to stderr, as ``imagec context SPEC`` shows them."""
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from imagec.cli.spec_options import project_of
+
+if TYPE_CHECKING:
+    import argparse  # a compile's plain forms never load argparse
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import TYPE_CHECKING
 
 from imagec.cli.spec_options import project_of
+
+if TYPE_CHECKING:
+    import argparse  # a compile's plain forms never load argparse
 
 
 def run(args: argparse.Namespace) -> int:
