@@ -97,13 +97,14 @@ def test_each_call_has_its_own_option_list() -> None:
 
 
 def test_a_plain_compile_builds_no_parser_and_loads_no_packaging() -> None:
-    """Nor ``packaging``: imagec.model.pep508 reads the requirements."""
+    """Nor argparse, nor ``packaging``: imagec.model.pep508 reads the requirements."""
     code = (
         "import sys\n"
         "from imagec.cli import main\n"
         "sys.stdout = open('/dev/null', 'w')\n"
         "assert main(['compile', 'examples/quickstart']) == 0\n"
-        "print(sorted(m for m in ('imagec.cli.parser', 'packaging') if m in sys.modules),"
+        "names = ('imagec.cli.parser', 'argparse', 'packaging')\n"
+        "print(sorted(m for m in names if m in sys.modules),"
         " file=sys.stderr)\n"
     )
     done = subprocess.run(
