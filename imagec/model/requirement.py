@@ -10,6 +10,7 @@ from pathlib import Path
 
 from imagec.errors import SpecError
 from imagec.model.pep508 import InvalidRequirement, Marker, Requirement
+from imagec.util.records import Record, mark_frozen, record
 from imagec.util.secrets import SECRET_HINT, has_literal_credentials
 from imagec.util.text import bare, show
 
@@ -35,43 +36,16 @@ URL_SCHEMES = frozenset(
 _LOCAL_SCHEMES = frozenset({"file", *(f"{vcs}+file" for vcs in _VCS)})
 
 
-class UrlRequirement:
+@record
+class UrlRequirement(Record):
     """A requirement pip installs from a URL that names no project, as pip reads it
     (``pip._internal.req.constructors.parse_req_from_line``): ``URL`` or ``URL ; marker``
     (a URL's marker follows ``"; "``), e.g. ``git+https://github.com/huggingface/diffusers``
-    or ``https://host/x-1.0-py3-none-any.whl``; pip finds the name when it installs.
+    or ``https://host/x-1.0-py3-none-any.whl``; pip finds the name when it installs."""
 
-    Immutable, compared and hashed by its three fields, as a frozen dataclass would be (whose
-    generated methods cost ~3 M instructions of start-up)."""
-
-    __slots__ = ("marker", "text", "url")
     url: str
-    marker: Marker | None
-    text: str  # as written: pip keeps the line's text, so a rewrite keeps it too
-
-    def __init__(self, url: str, marker: Marker | None = None, text: str = "") -> None:
-        for name, value in (("url", url), ("marker", marker), ("text", text)):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"UrlRequirement is immutable: cannot assign to {name!r}")
-
-    def _fields(self) -> tuple[str, Marker | None, str]:
-        return (self.url, self.marker, self.text)
-
-    def __reduce__(self) -> tuple[type, tuple[str, Marker | None, str]]:
-        return (UrlRequirement, self._fields())  # copied and pickled through __init__
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return self._fields() == other._fields()  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return f"UrlRequirement(url={self.url!r}, marker={self.marker!r}, text={self.text!r})"
+    marker: Marker | None = None
+    text: str = ""  # as written: pip keeps the line's text, so a rewrite keeps it too
 
     def __str__(self) -> str:
         if self.text:
@@ -103,6 +77,9 @@ class UrlRequirement:
             return str(parse_sdist_filename(filename)[0])
         except (InvalidWheelFilename, InvalidSdistFilename):
             return None
+
+
+mark_frozen(UrlRequirement)
 
 
 def _url_requirement(text, fail, file, line, field) -> UrlRequirement:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import MISSING, FrozenInstanceError, dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
 
 from imagec.errors import ImagecError
 from imagec.spec.document import Origin
+from imagec.util.records import Record, mark_frozen, record
 
 IR_VERSION = 1
 
@@ -33,64 +34,8 @@ class IRError(ImagecError, ValueError):
     """A plan in JSON that this imagec cannot read (another IR version, an unknown step)."""
 
 
-class _Record:
-    """What ``@dataclass(frozen=True)`` gives, written once for every IR class: construction
-    by keyword or position with the fields' defaults, equality and hash by field values, a
-    repr of the fields, and no assignment afterwards. The stdlib's decorator writes these six
-    methods out for each class as source text and compiles it with ``exec``: ~40 M
-    instructions of a compile's start-up for the fifteen classes here. ``record`` still makes
-    each class a dataclass, so ``dataclasses.fields``, ``replace`` and ``asdict`` work."""
-
-    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field]]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        fields = dataclasses.fields(self)
-        if len(args) > len(fields):
-            raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments")
-        values = {f.name: value for f, value in zip(fields, args, strict=False)}
-        for name, value in kwargs.items():
-            if name in values or name not in self.__dataclass_fields__:
-                raise TypeError(f"{type(self).__name__}() got an unexpected or repeated {name!r}")
-            values[name] = value
-        for f in fields:
-            if f.name in values:
-                value = values[f.name]
-            elif f.default is not MISSING:
-                value = f.default
-            elif f.default_factory is not MISSING:
-                value = f.default_factory()
-            else:
-                raise TypeError(f"{type(self).__name__}() missing argument {f.name!r}")
-            object.__setattr__(self, f.name, value)
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return self._values() == other._values()  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
-        return f"{type(self).__qualname__}({fields})"
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-
-# A dataclass whose methods are `_Record`'s (it must derive from it).
-record = dataclass(init=False, repr=False, eq=False)
-
-
 @record
-class Step(_Record):
+class Step(Record):
     """One build step; ``origin`` is the spec field (and file:line) it came from."""
 
     kind: ClassVar[str]
@@ -132,7 +77,7 @@ class Label(Step):
 
 
 @record
-class Mount(_Record):
+class Mount(Record):
     """A build-time mount of one RUN step (``RUN --mount=type=...``); nothing mounted is in a
     layer. ``secret``: the build secret ``id`` as a file at ``target`` (default
     ``/run/secrets/<id>``). ``cache``: a directory at ``target`` kept between builds.
@@ -203,7 +148,7 @@ STEP_TYPES: dict[str, type[Step]] = {
 
 
 @record
-class ContextFile(_Record):
+class ContextFile(Record):
     """A file generated into the build context (never into the user's tree).
 
     Binary files are made when the context is written: ``generator`` names the maker and
@@ -217,7 +162,7 @@ class ContextFile(_Record):
 
 
 @record
-class ContextDir(_Record):
+class ContextDir(Record):
     """A directory of the user's tree sent in the context under ``dest``, filtered by an
     ignore file (Docker semantics). ``rule`` says why the source root is that directory
     (``import root of package churn``); like ``root``, it is left out of the digest."""
@@ -229,7 +174,7 @@ class ContextDir(_Record):
 
 
 @record
-class Plan(_Record):
+class Plan(Record):
     """The steps of one image, with the context files and directories they need."""
 
     steps: tuple[Step, ...]
@@ -296,11 +241,9 @@ class Plan(_Record):
         return cls.from_dict(json.loads(text))
 
 
-# Every record is frozen (`_Record` refuses assignment), and their dataclass parameters say so
-# from here on, once all are defined (`record` could not derive one from another otherwise):
-# a plugin's `@dataclass(frozen=True)` step derives from `Step` as from any frozen dataclass.
-for _cls in (Step, *STEP_TYPES.values(), Mount, ContextFile, ContextDir, Plan):
-    _cls.__dataclass_params__.frozen = True  # type: ignore[attr-defined]
+# Once all are defined: a plugin's `@dataclass(frozen=True)` step derives from `Step` as from
+# any frozen dataclass.
+mark_frozen(Step, *STEP_TYPES.values(), Mount, ContextFile, ContextDir, Plan)
 
 
 def _step_to_dict(step: Step) -> dict[str, Any]:

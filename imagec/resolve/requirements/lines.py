@@ -11,39 +11,16 @@ from pathlib import Path
 from imagec.errors import SpecError
 from imagec.model.pep508 import Requirement
 from imagec.model.requirement import UrlRequirement, checked_requirement
+from imagec.util.records import Record, mark_frozen, record
 from imagec.util.text import bare
 
 
-class PipOption:
-    """A global pip option kept in the rendered file: ``--index-url URL``, ``--pre``.
+@record
+class PipOption(Record):
+    """A global pip option kept in the rendered file: ``--index-url URL``, ``--pre``."""
 
-    Immutable, compared and hashed by name and value, as a frozen dataclass would be (whose
-    generated methods cost ~3 M instructions of start-up)."""
-
-    __slots__ = ("name", "value")
     name: str
-    value: str | None
-
-    def __init__(self, name: str, value: str | None = None) -> None:
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "value", value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"PipOption is immutable: cannot assign to {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.name, self.value) == (other.name, other.value)  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.value))
-
-    def __reduce__(self) -> tuple[type, tuple[str, str | None]]:
-        return (PipOption, (self.name, self.value))  # copied and pickled through __init__
-
-    def __repr__(self) -> str:
-        return f"PipOption(name={self.name!r}, value={self.value!r})"
+    value: str | None = None
 
     def render(self) -> str:
         # pip splits option lines with shlex: a value with a space or a quote would split
@@ -52,6 +29,9 @@ class PipOption:
             return self.name
         plain = re.fullmatch(r"[^\s'\"\\]+", self.value) is not None
         return f"{self.name} {self.value if plain else shlex.quote(self.value)}"
+
+
+mark_frozen(PipOption)
 
 
 @dataclass(frozen=True)
