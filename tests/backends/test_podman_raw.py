@@ -25,6 +25,7 @@ from support.cli import cli_env
 from support.containers import remove_image
 from support.engines import Engine
 from support.timeout import time_limit_fixture
+from support.unix_server import UnixServer
 
 from imagec.backend.engine import rawhttp
 from imagec.backend.engine.session import BuildParams
@@ -61,43 +62,29 @@ def dechunk(data: bytes) -> bytes:
         data = data[size + 2 :]
 
 
-class Service:
-    """A unix-socket server: ``/_ping`` answers 200, anything else ``script(conn, request)``,
-    where ``request`` is the whole request, a chunked body read to its end."""
+class Service(UnixServer):
+    """``/_ping`` answers 200, anything else ``script(conn, request)``, where ``request`` is the
+    whole request, a chunked body read to its end."""
 
     def __init__(self, path: Path, script: Script, *, whole: bool = True) -> None:
-        self.path = path
         self.script = script
         self.whole = whole  # False: the script answers after the request's head, body unread
         self.requests: list[bytes] = []
         self.hung_up = threading.Event()
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.bind(str(path))
-        self._sock.listen(8)
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(path)
 
-    @property
-    def url(self) -> str:
-        return f"unix://{self.path}"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                request = _read_request(conn, self.whole)
-                self.requests.append(request)
-                with contextlib.suppress(OSError):
-                    if request.startswith(b"GET /_ping "):
-                        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nOK")
-                    else:
-                        self.script(conn, request)
+    def handle(self, conn: socket.socket) -> None:
+        request = _read_request(conn, self.whole)
+        self.requests.append(request)
+        with contextlib.suppress(OSError):
+            if request.startswith(b"GET /_ping "):
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+            else:
+                self.script(conn, request)
 
     def stop(self) -> None:
         """No longer listening: the engine is gone."""
-        self._sock.close()
+        self.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from support.cli import cli_env
 from support.timeout import time_limit_fixture
+from support.unix_server import UnixServer
 
 from imagec.backend.engine import rawhttp
 
@@ -29,39 +30,22 @@ _limit = time_limit_fixture(120)
 Script = Callable[[socket.socket], None]
 
 
-class Server:
-    """A real unix-socket server answering every connection with ``script``; counts the bytes
-    it got out before the client hung up."""
+class Server(UnixServer):
+    """Answers every connection with ``script``; counts the bytes it got out before the
+    client hung up."""
 
     def __init__(self, path: Path, script: Script) -> None:
-        self.path = path
         self.script = script
         self.sent = 0
         self.done = threading.Event()
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.bind(str(path))
-        self._sock.listen(4)
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(path, backlog=4)
 
-    @property
-    def url(self) -> str:
-        return f"unix://{self.path}"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)  # the request
-                # An OSError: the client hung up, which is what the bounds are for.
-                with contextlib.suppress(OSError):
-                    self.script(_Counting(conn, self))
-            self.done.set()
-
-    def close(self) -> None:
-        self._sock.close()
+    def handle(self, conn: socket.socket) -> None:
+        conn.recv(65536)  # the request
+        # An OSError: the client hung up, which is what the bounds are for.
+        with contextlib.suppress(OSError):
+            self.script(_Counting(conn, self))
+        self.done.set()
 
 
 class _Counting:
