@@ -48,7 +48,6 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import tarfile
 import tempfile
 import threading
@@ -63,6 +62,7 @@ from imagec.plan.compiler import UV_REQUIREMENT
 from imagec.plan.python import UV_IMAGE
 from support.containers import TEST_REPOSITORY, remove_image
 from support.engines import Engine, cache_dir, unavailable
+from support.uv_wheel import NoUvWheel, uv_wheel
 
 #: Bumped when the way the archive is made changes.
 RECIPE_VERSION = 1
@@ -398,19 +398,14 @@ def _uv_binaries() -> Path:
     target = cache_dir() / "uv-image" / UV_REQUIREMENT.replace("==", "-")
     if (target / "uv").is_file() and (target / "uvx").is_file():
         return target
+    try:
+        wheel_path = uv_wheel("musllinux_1_1_x86_64")
+    except NoUvWheel as exc:
+        unavailable(str(exc))
     with tempfile.TemporaryDirectory(prefix="imagec-uv-image-") as tmp:
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "--platform", "musllinux_1_1_x86_64", "--python-version", "3.11",
-             "-d", tmp, UV_REQUIREMENT],
-            capture_output=True, text=True, check=False, timeout=300,
-        )  # fmt: skip
-        wheels = list(Path(tmp).glob("uv-*.whl"))
-        if proc.returncode != 0 or not wheels:
-            unavailable(f"cannot download {UV_REQUIREMENT}: {proc.stderr.strip()[-300:]}")
         staged = Path(tmp) / "bin"
         staged.mkdir()
-        with zipfile.ZipFile(wheels[0]) as wheel:
+        with zipfile.ZipFile(wheel_path) as wheel:
             for binary in ("uv", "uvx"):
                 member = next(n for n in wheel.namelist() if n.endswith(f".data/scripts/{binary}"))
                 (staged / binary).write_bytes(wheel.read(member))
