@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from imagec.errors import ImagecError, SpecError
+from imagec.util.records import Record, mark_frozen, record
 
 if TYPE_CHECKING:
     from imagec.backend.buildcontext import BuildContext
@@ -49,14 +50,14 @@ class _OptionsModel:
         return getattr(importlib.import_module(module), name)
 
 
-@dataclass(frozen=True)
-class Health:
+@record
+class Health(Record):
     ok: bool
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class BuildRequest:
+@record
+class BuildRequest(Record):
     """What the user asked of an image build."""
 
     tags: tuple[str, ...] = ()
@@ -75,8 +76,8 @@ class BuildRequest:
     registry: str | None = None
 
 
-@dataclass(frozen=True)
-class BuildResult:
+@record
+class BuildResult(Record):
     image_id: str
     tags: tuple[str, ...]
     built: bool  # False when an existing image was reused
@@ -192,3 +193,6 @@ class Backend:
     def inspect(self, image: str) -> dict[str, Any]:
         """What ``image`` was built from: its ``/etc/imagec/build.json`` plus ``labels``."""
         raise ImagecError(f"backend {self.name!r} does not inspect images")
+
+
+mark_frozen(BuildRequest, BuildResult, Health)

@@ -23,6 +23,7 @@ import pluggy
 from imagec.errors import ImagecError, SpecError
 from imagec.plugins import hookspecs
 from imagec.util.installation import installation_key
+from imagec.util.records import Record, mark_frozen, record
 from imagec.util.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -39,15 +40,15 @@ BUILTIN_DISTRIBUTIONS = frozenset(
 ENV_VAR = "IMAGEC_PLUGINS"
 
 
-@dataclass(frozen=True)
-class PluginInfo:
+@record
+class PluginInfo(Record):
     name: str
     distribution: str
     version: str
 
 
-@dataclass(frozen=True)
-class PluginFailure:
+@record
+class PluginFailure(Record):
     name: str
     distribution: str
     error: str
@@ -355,3 +356,6 @@ def get_plugins() -> Plugins:
     plugins = Plugins()
     plugins.load_entry_points()
     return plugins
+
+
+mark_frozen(PluginFailure, PluginInfo)

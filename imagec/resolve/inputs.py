@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from imagec.resolve.parent import ParentBuild
 from imagec.spec.document import Origin
+from imagec.util.records import Record, mark_frozen, record
 
 
 def requirements_file_name(number: int, key: str) -> str:
@@ -20,8 +20,8 @@ def constraints_file_name(requirements_name: str) -> str:
     return requirements_name.removesuffix(".txt") + ".constraints.txt"
 
 
-@dataclass(frozen=True)
-class RequirementsSource:
+@record
+class RequirementsSource(Record):
     """One requirements file generated into the context: one COPY + RUN layer."""
 
     name: str  # file name in the context, from requirements_file_name()
@@ -40,8 +40,8 @@ class RequirementsSource:
         return constraints_file_name(self.name)
 
 
-@dataclass(frozen=True)
-class Inputs:
+@record
+class Inputs(Record):
     """Everything resolved from the spec's surroundings before planning."""
 
     source_root: Path | None
@@ -67,3 +67,6 @@ class Inputs:
     install_project: Origin | None = None
     # The user's Dockerfile, built first as the base of imagec's steps (``dockerfile``).
     parent: ParentBuild | None = None
+
+
+mark_frozen(RequirementsSource, Inputs)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 
@@ -33,6 +33,7 @@ from imagec.resolve.paths import require_inside, resolve_path
 from imagec.resolve.source_root import REPO_MARKER
 from imagec.spec.document import Document, Origin, format_loc
 from imagec.util.fsutil import TreeReader, read_user_bytes
+from imagec.util.records import Record, mark_frozen, record
 from imagec.util.text import show
 
 PARENT_BUILD_FILE = ".imagec-parent.Dockerfile"
@@ -58,8 +59,8 @@ BUILD_ONLY = (
 )
 
 
-@dataclass(frozen=True)
-class ParentBuild:
+@record
+class ParentBuild(Record):
     """One parent image build: its files, its options and the tag its content hash gives."""
 
     dockerfile: Path
@@ -206,3 +207,6 @@ def check_skip_build(doc: Document, spec: Spec) -> None:
 def _fail(doc: Document, loc: tuple[str, ...], message: str) -> NoReturn:
     line, col = doc.where(loc)
     raise SpecError(message, file=doc.path, line=line, column=col, field=format_loc(loc))
+
+
+mark_frozen(ParentBuild)

@@ -13,12 +13,12 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from imagec.errors import SpecError
 from imagec.model.spec import BuildSecret, Spec
 from imagec.spec.document import Document, format_loc
+from imagec.util.records import Record, mark_frozen, record
 from imagec.util.secrets import ENV_REF, credential_in, is_env_ref, is_secret_key
 
 # Where an `env` secret is mounted; a `netrc` secret goes where pip, uv and git look for one
@@ -139,8 +139,8 @@ def check_secrets(spec: Spec, doc: Document) -> None:
                 )
 
 
-@dataclass(frozen=True)
-class SecretFlag:
+@record
+class SecretFlag(Record):
     """One ``--secret``: ``id=ID,src=FILE`` (also ``source=``), ``id=ID,env=VAR``, or ``id=ID``
     alone (the environment variable ID, as docker does). ``type=file|env`` is accepted."""
 
@@ -231,3 +231,6 @@ def secret_files(spec: Spec, flags: list[str] | tuple[str, ...]) -> Iterator[dic
                 f.write(value)
             paths[sid] = str(path)
         yield paths
+
+
+mark_frozen(SecretFlag)

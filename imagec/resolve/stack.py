@@ -37,7 +37,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -51,6 +50,7 @@ from imagec.resolve.source_root import REPO_MARKER
 from imagec.spec.document import Document, Loc, format_loc
 from imagec.spec.loaders import load_yaml, read_text
 from imagec.util.fsutil import atomic_write_text
+from imagec.util.records import Record, mark_frozen, record
 from imagec.util.secrets import ENV_REF, credential_in, is_env_ref, is_secret_key
 from imagec.util.suggest import did_you_mean
 from imagec.util.text import bare, show
@@ -117,8 +117,8 @@ class StackSpec(_Strict):
     components: dict[str, Component] = Field(description="Component type -> component.")
 
 
-@dataclass(frozen=True)
-class Stack:
+@record
+class Stack(Record):
     name: str
     components: dict[str, Component]
     path: Path
@@ -426,3 +426,6 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return []
+
+
+mark_frozen(Stack)

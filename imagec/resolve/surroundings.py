@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from imagec.context.selection import find_ignore_file
@@ -35,10 +34,11 @@ from imagec.resolve.stack import (
 from imagec.resolve.wheel import installed_from_index
 from imagec.runtime.runner import is_module_target
 from imagec.spec.document import Document
+from imagec.util.records import Record, mark_frozen, record
 
 
-@dataclass(frozen=True)
-class Surroundings:
+@record
+class Surroundings(Record):
     """The compiler's inputs plus what commands report about them."""
 
     inputs: Inputs
@@ -187,3 +187,6 @@ def _pipeline_target(doc: Document, root: Path) -> tuple[str | None, str | None]
 def _default_image_name(root: Path) -> str:
     name = re.sub(r"[^a-z0-9]+", "-", root.resolve().name.lower()).strip("-") or "app"
     return f"imagec/{name}"
+
+
+mark_frozen(Surroundings)

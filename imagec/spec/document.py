@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imagec.util.records import Record, mark_frozen, record
+
 Loc = tuple[str | int, ...]
 """A path into the data: ``("requirements", 1)`` is the second requirement."""
 
 
-@dataclass(frozen=True)
-class Origin:
+@record
+class Origin(Record):
     """Where a value came from: a spec field (or an imagec default) and its file and line.
 
     Every IR step carries one, so messages and comments can point back at the spec.
@@ -81,3 +83,6 @@ def format_loc(loc: Loc) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+mark_frozen(Origin)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 
 from imagec.errors import SpecError
@@ -31,11 +30,8 @@ class PipOption(Record):
         return f"{self.name} {self.value if plain else shlex.quote(self.value)}"
 
 
-mark_frozen(PipOption)
-
-
-@dataclass(frozen=True)
-class RequirementLine:
+@record
+class RequirementLine(Record):
     """One requirement or option, with where it was written."""
 
     text: str  # as written, without comment, continuation backslashes or per-line options
@@ -121,3 +117,6 @@ def requirement_line(
     if isinstance(req, UrlRequirement):
         return RequirementLine(stripped, unnamed=req, file=where, line=line, source=source)
     return RequirementLine(stripped, req, file=where, line=line, source=source)
+
+
+mark_frozen(PipOption, RequirementLine)
